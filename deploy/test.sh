@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test suite: makes sure the servers exist, then runs every test. The test
+# harness starts its own nats-server and valkey-server (or redis-server) on
+# free ports, found on PATH: the project-local ones first.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+bash deploy/setup.sh
+# .tools/bin first; /usr/sbin last, where Debian's nats-server lives.
+export PATH="$repo/.tools/bin:$PATH:/usr/sbin"
+
+# Exits with the test command's status.
+exec cargo test --workspace --locked -- --test-threads 4

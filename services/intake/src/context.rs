@@ -1,0 +1,67 @@
+//! The contract's request headers (§1), read once into a [`RequestContext`].
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use shared::contract::{Workflow, headers};
+use uuid::Uuid;
+
+use crate::problem::ApiError;
+
+/// The correlation id of a request, chosen by the outermost middleware.
+#[derive(Clone, Debug)]
+pub struct CorrelationId(pub String);
+
+/// Who is asking, and on whose behalf: the headers every `/api` request may carry.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub tenant: Uuid,
+    pub org: Option<String>,
+    pub actor: Option<String>,
+    pub correlation: String,
+    pub workflow: Workflow,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let tenant = match text(&parts.headers, headers::TENANT_ID) {
+            None => {
+                return Err(ApiError::bad_request(
+                    "tenant-required",
+                    "The X-Tenant-Id header is required.",
+                ));
+            }
+            Some(value) => value.parse::<Uuid>().map_err(|_| {
+                ApiError::bad_request("tenant-invalid", "X-Tenant-Id must be a UUID.")
+            })?,
+        };
+        let correlation = parts
+            .extensions
+            .get::<CorrelationId>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        Ok(Self {
+            tenant,
+            org: text(&parts.headers, headers::ORG_ID),
+            actor: text(&parts.headers, headers::ACTOR_ID),
+            correlation,
+            workflow: Workflow {
+                id: text(&parts.headers, headers::WORKFLOW_ID),
+                step: text(&parts.headers, headers::WORKFLOW_STEP),
+                name: text(&parts.headers, headers::WORKFLOW_NAME),
+            },
+        })
+    }
+}
+
+/// A header's value, trimmed, when present, non-empty and visible ASCII.
+pub fn text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}

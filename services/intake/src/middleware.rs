@@ -1,0 +1,147 @@
+//! What runs around every route: the correlation id, content negotiation, the canonical
+//! log line, and the rendering of problems.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use shared::contract::{Problem, headers};
+use uuid::Uuid;
+
+use crate::context::{CorrelationId, text};
+use crate::problem::{self, ApiError, ErrorCause};
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Outermost layer: picks the correlation id (the caller's, or a new UUID), echoes it,
+/// renders any error answer as a problem, and logs one line per request.
+pub async fn finish(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let correlation = text(req.headers(), headers::CORRELATION_ID)
+        .filter(|c| c.len() <= 255)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    req.extensions_mut()
+        .insert(CorrelationId(correlation.clone()));
+
+    let mut response = next.run(req).await;
+
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        response = render_problem(response, &path, &correlation);
+    }
+    if let Ok(value) = HeaderValue::from_str(&correlation) {
+        response
+            .headers_mut()
+            .insert(headers::CORRELATION_ID, value);
+    }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match response.extensions().get::<ErrorCause>() {
+        Some(ErrorCause(cause)) => tracing::warn!(
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, %cause, "request"
+        ),
+        None => tracing::info!(
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, "request"
+        ),
+    }
+    response
+}
+
+/// Gives an error answer its problem body: the problem a handler left on it, or one for
+/// its status when it came without a JSON body (axum's own rejections).
+fn render_problem(response: Response, path: &str, correlation: &str) -> Response {
+    let described = response.extensions().get::<Problem>().is_some();
+    let has_json_body = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().ends_with(b"json"));
+    if !described && has_json_body {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let mut problem = parts
+        .extensions
+        .remove::<Problem>()
+        .unwrap_or_else(|| problem::for_status(parts.status));
+    problem.instance = Some(path.to_owned());
+    problem.correlation_id = Some(correlation.to_owned());
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Refuses an `Accept` that names no representation this service serves (`406`):
+/// `application/json`, `application/problem+json`, `*/*`, `application/*` and
+/// `application/vnd.rithm.v1+json` are served; another `vnd.rithm` version is not.
+pub async fn negotiate(req: Request, next: Next) -> Response {
+    let acceptable = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>();
+    if acceptable.is_empty() || accepts_any_served(&acceptable) {
+        return next.run(req).await;
+    }
+    ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "not-acceptable",
+        "This service serves application/json and application/vnd.rithm.v1+json.",
+    )
+    .into_response()
+}
+
+fn accepts_any_served(values: &[&str]) -> bool {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter(|range| !refused_by_quality(range))
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .any(|media| {
+            matches!(
+                media.as_str(),
+                "*/*"
+                    | "application/*"
+                    | "application/json"
+                    | "application/problem+json"
+                    | "application/vnd.rithm.v1+json"
+            )
+        })
+}
+
+/// `q=0` means "not this one".
+fn refused_by_quality(range: &str) -> bool {
+    range.split(';').skip(1).any(|param| {
+        let param = param.trim().replace(' ', "");
+        param == "q=0" || param == "q=0.0" || param == "q=0.00" || param == "q=0.000"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_media_ranges() {
+        assert!(accepts_any_served(&["application/json"]));
+        assert!(accepts_any_served(&["application/vnd.rithm.v1+json"]));
+        assert!(accepts_any_served(&["text/html, */*;q=0.8"]));
+        assert!(!accepts_any_served(&["application/vnd.rithm.v2+json"]));
+        assert!(!accepts_any_served(&["text/html"]));
+        assert!(!accepts_any_served(&["application/json;q=0"]));
+    }
+}

@@ -1,0 +1,74 @@
+//! `POST /api/sampleentities` and `GET /api/sampleentities/{id}`: quick work, answered at
+//! once.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+use shared::clock;
+use shared::contract::FieldError;
+use shared::entity::{entity_json, valid_name};
+use shared::store::EntityCreated;
+use uuid::Uuid;
+
+use crate::body::JsonBody;
+use crate::context::RequestContext;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Creates one entity: `201` with `Location`, or `409` when the tenant has the name.
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    JsonBody(fields): JsonBody<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let Some(name) = valid_name(&fields) else {
+        return Err(ApiError::validation(vec![FieldError {
+            pointer: "/name".into(),
+            detail: "name required: a non-empty string".into(),
+        }]));
+    };
+    let id = Uuid::now_v7();
+    let entity = entity_json(fields.clone(), id, clock::now_millis());
+    let created = state
+        .deps()
+        .store
+        .import_entities(ctx.tenant, &[(name.to_owned(), id, entity.to_string())])
+        .await?;
+    if created.first() != Some(&EntityCreated::Created) {
+        return Err(ApiError::conflict(
+            "duplicate-name",
+            format!("The tenant already has an entity named {name:?}."),
+        ));
+    }
+    let location = format!("/api/sampleentities/{id}");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(entity),
+    )
+        .into_response())
+}
+
+/// One entity of the tenant; `404` for an unknown id or another tenant's.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| ApiError::not_found("entity"))?;
+    let entity = state
+        .deps()
+        .store
+        .entity(ctx.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("entity"))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        entity,
+    )
+        .into_response())
+}

@@ -1,0 +1,80 @@
+//! `/health/live` and `/health/ready`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+use shared::connect::DEADLINE;
+
+use crate::state::AppState;
+
+/// What this intake offers, for clients that detect features.
+const CAPABILITIES: &[&str] = &["operations", "long-poll"];
+const API_VERSIONS: &[&str] = &["v1"];
+
+pub async fn live() -> Json<serde_json::Value> {
+    Json(json!({"status": "live"}))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Readiness {
+    status: &'static str,
+    checks: BTreeMap<&'static str, String>,
+    capabilities: &'static [&'static str],
+    api_versions: &'static [&'static str],
+}
+
+/// `200` when NATS, both JetStream streams and Valkey answer within the deadline, else
+/// `503`; the body says which check failed.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let (nats, valkey) = tokio::join!(check_nats(&state), check_valkey(&state));
+    let ready = nats.is_ok() && valkey.is_ok();
+    let mut checks = BTreeMap::new();
+    checks.insert("nats", nats.err().unwrap_or_else(|| "ok".into()));
+    checks.insert("valkey", valkey.err().unwrap_or_else(|| "ok".into()));
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        checks,
+        capabilities: CAPABILITIES,
+        api_versions: API_VERSIONS,
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn check_nats(state: &AppState) -> Result<(), String> {
+    let deps = state.deps();
+    if deps.nats.connection_state() != async_nats::connection::State::Connected {
+        return Err("not connected".into());
+    }
+    let streams = async {
+        for name in [deps.names.jobs_stream(), deps.names.events_stream()] {
+            deps.jetstream
+                .get_stream(&name)
+                .await
+                .map_err(|e| format!("stream {name}: {e}"))?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(DEADLINE, streams)
+        .await
+        .unwrap_or_else(|_| Err("no answer within 2s".into()))
+}
+
+async fn check_valkey(state: &AppState) -> Result<(), String> {
+    state
+        .deps()
+        .store
+        .ping()
+        .await
+        .map_err(|e| e.to_string())
+}

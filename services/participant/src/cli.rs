@@ -1,0 +1,82 @@
+//! The command line: the roles, and a client for people.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use shared::config::{ConnectionConfig, Settings};
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "participant",
+    version,
+    about = "An event-driven participant on a message queue: HTTP intake, JetStream workers, Valkey state."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Intake(RoleArgs),
+    /// Run one worker; start as many as wanted, they share one durable consumer.
+    Worker(RoleArgs),
+    /// Run the intake and a worker in one process (for development).
+    All(RoleArgs),
+    /// Submit a bulk import from a JSON file (`{"items": [...]}`).
+    Submit(SubmitArgs),
+    /// Show an operation's status document.
+    Status(OperationArgs),
+    /// Follow an operation with a progress bar until it ends.
+    Watch(OperationArgs),
+    /// Print operation events as they happen.
+    Events(EventsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RoleArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Where the intake is, and as which tenant to speak.
+#[derive(Args, Debug, Clone)]
+pub struct ClientArgs {
+    /// Base URL of the intake.
+    #[arg(long = "url", env = "Client__Url", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Tenant to act as.
+    #[arg(
+        long = "tenant",
+        env = "Client__TenantId",
+        default_value = "00000000-0000-0000-0000-000000000001"
+    )]
+    pub tenant: Uuid,
+}
+
+#[derive(Args, Debug)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// JSON file holding `{"items": [{"name": ...}, ...]}`.
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct OperationArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The operation id.
+    pub id: Uuid,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionConfig,
+    /// Only this tenant's events.
+    #[arg(long = "tenant")]
+    pub tenant: Option<Uuid>,
+}

@@ -1,0 +1,44 @@
+//! `participant`: parses the command line, starts telemetry, connects, and hands over to a
+//! role's `run` or to a client command. Nothing else lives here.
+
+mod cli;
+mod client;
+mod roles;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+use shared::config::EXIT_CONFIG;
+
+use crate::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(EXIT_CONFIG as u8),
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Intake(args) => roles::serve(args.settings, roles::Roles::Intake).await,
+        Command::Worker(args) => roles::serve(args.settings, roles::Roles::Worker).await,
+        Command::All(args) => roles::serve(args.settings, roles::Roles::All).await,
+        Command::Submit(args) => client::submit::run(args).await,
+        Command::Status(args) => client::status::run(args).await,
+        Command::Watch(args) => client::watch::run(args).await,
+        Command::Events(args) => client::events::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! One delivery of one job: parse it, run it, and acknowledge it by outcome. The ack comes
+//! only after Valkey holds the result and the events are stored.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind};
+use shared::config::Settings;
+use shared::connect::Deps;
+use shared::contract::{OperationStatus, headers};
+use shared::event::{Event, EventKind, EventPublisher};
+use shared::job::Job;
+use shared::store::Record;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, field};
+
+use crate::bulk_import;
+
+/// What every job of one worker shares.
+pub struct Context {
+    pub settings: Settings,
+    pub deps: Deps,
+    pub events: EventPublisher,
+    pub shutdown: CancellationToken,
+}
+
+impl Context {
+    pub fn new(settings: Settings, deps: Deps, shutdown: CancellationToken) -> Self {
+        let events = EventPublisher::new(deps.jetstream.clone(), deps.names.clone());
+        Self {
+            settings,
+            deps,
+            events,
+            shutdown,
+        }
+    }
+}
+
+/// How one delivery ended, and so how it is acknowledged.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The operation is terminal in Valkey and its events are stored: `Ack`.
+    Finished,
+    /// A later delivery owns the operation: leave this one alone.
+    Superseded,
+    /// Stopped at a checkpoint because the worker is shutting down: `Nak` for another.
+    Interrupted,
+}
+
+/// Runs one delivery, holding its slot until it is acknowledged.
+pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: OwnedSemaphorePermit) {
+    let attempt = message
+        .info()
+        .map(|i| u64::try_from(i.delivered).unwrap_or(1))
+        .unwrap_or(1);
+    let correlation = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(headers::NATS_CORRELATION_ID))
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "job",
+        operation = field::Empty,
+        tenant = field::Empty,
+        correlation = %correlation,
+        attempt
+    );
+    async move {
+        let job = match serde_json::from_slice::<Job>(&message.payload) {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::error!(%error, "job payload cannot be parsed; terminating it");
+                acknowledge(&message, AckKind::Term).await;
+                return;
+            }
+        };
+        let span = tracing::Span::current();
+        span.record("operation", field::display(job.operation_id()));
+        let message = Arc::new(message);
+        let outcome = match &job {
+            Job::BulkImportV1 {
+                operation_id,
+                tenant_id,
+            } => {
+                span.record("tenant", field::display(tenant_id));
+                bulk_import::run(&ctx, message.clone(), *operation_id, *tenant_id, attempt).await
+            }
+        };
+        match outcome {
+            Ok(Outcome::Finished) => acknowledge(&message, AckKind::Ack).await,
+            Ok(Outcome::Superseded) => {
+                tracing::info!("a later delivery owns the operation; leaving it")
+            }
+            Ok(Outcome::Interrupted) => {
+                tracing::info!("stopped at a checkpoint; handing the job back");
+                acknowledge(&message, AckKind::Nak(None)).await;
+            }
+            Err(error) => {
+                let delay = retry_delay(attempt);
+                tracing::warn!(error = format!("{error:#}"), retry_in = ?delay, "job failed for now");
+                acknowledge(&message, AckKind::Nak(Some(delay))).await;
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Publishes the terminal event of an operation that already ended (a redelivery after a
+/// crash between the result and the ack); its id is the one first used, so the events
+/// stream drops it if it was stored before.
+pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result<Outcome> {
+    let kind = match record.document.status {
+        OperationStatus::Completed => EventKind::Completed,
+        OperationStatus::Failed => EventKind::Failed,
+        _ => EventKind::Cancelled,
+    };
+    ctx.events
+        .send(&Event::of(kind, record.document))
+        .await?
+        .await?;
+    Ok(Outcome::Finished)
+}
+
+/// Exponential, jittered delay before a job that failed for now is delivered again.
+fn retry_delay(attempt: u64) -> Duration {
+    let exponent = u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(6);
+    let base = Duration::from_millis(500) * 2u32.pow(exponent);
+    base.mul_f64(0.8 + fastrand::f64() * 0.4)
+}
+
+async fn acknowledge(message: &jetstream::Message, kind: AckKind) {
+    if let Err(error) = message.ack_with(kind).await {
+        tracing::warn!(%error, ?kind, "acknowledgement not sent; JetStream will redeliver");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_grows_with_jitter_and_a_ceiling() {
+        let first = retry_delay(1);
+        assert!(first >= Duration::from_millis(400) && first <= Duration::from_millis(600));
+        let late = retry_delay(50);
+        assert!(late <= Duration::from_millis(500 * 64 * 12 / 10));
+        assert!(retry_delay(3) > retry_delay(1));
+    }
+}

@@ -1,0 +1,166 @@
+//! The one typed configuration. Every setting is both an environment variable in the
+//! `Section__Key` form and a flag; clap reads both, and the value parsers here validate
+//! them, so a bad value stops the process at start with one message (exit code 64).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Exit code for a configuration error (`EX_USAGE`).
+pub const EXIT_CONFIG: i32 = 64;
+
+/// Every setting of every role. Each role reads the groups it needs; all roles share the
+/// topology settings, so whichever starts first declares the same streams and consumer.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Settings {
+    #[command(flatten)]
+    pub connection: ConnectionConfig,
+    #[command(flatten)]
+    pub http: HttpConfig,
+    #[command(flatten)]
+    pub jobs: JobsConfig,
+    #[command(flatten)]
+    pub retention: RetentionConfig,
+    #[command(flatten)]
+    pub worker: WorkerConfig,
+}
+
+/// Where NATS and Valkey are, and the prefix that namespaces everything in them.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ConnectionConfig {
+    /// NATS server URL.
+    #[arg(long = "nats-url", env = "Nats__Url", default_value = "nats://127.0.0.1:4222", value_parser = parse_nats_url)]
+    pub nats_url: String,
+    /// Valkey (or Redis 7) URL.
+    #[arg(long = "valkey-url", env = "Valkey__Url", default_value = "redis://127.0.0.1:6379", value_parser = parse_valkey_url)]
+    pub valkey_url: String,
+    /// First token of every subject, stream name and Valkey key.
+    #[arg(long = "prefix", env = "Participant__Prefix", default_value = "ops", value_parser = parse_prefix)]
+    pub prefix: String,
+}
+
+/// The HTTP intake's listener and limits.
+#[derive(clap::Args, Clone, Debug)]
+pub struct HttpConfig {
+    /// Address the HTTP intake listens on.
+    #[arg(long = "listen", env = "Http__Listen", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes; larger ones are refused with 413.
+    #[arg(long = "max-body-bytes", env = "Http__MaxBodyBytes", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_body_bytes: u64,
+}
+
+/// How jobs are delivered by JetStream.
+#[derive(clap::Args, Clone, Debug)]
+pub struct JobsConfig {
+    /// How long a silent worker keeps a job before JetStream redelivers it; heartbeats extend it.
+    #[arg(long = "ack-wait", env = "Jobs__AckWait", default_value = "30s", value_parser = parse_ack_wait)]
+    pub ack_wait: Duration,
+    /// Deliveries of one job before its operation is failed.
+    #[arg(long = "max-deliver", env = "Jobs__MaxDeliver", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub max_deliver: i64,
+}
+
+/// How long operations and their events are kept.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RetentionConfig {
+    /// How long a terminal operation stays readable (at least 24 h).
+    #[arg(long = "operations-retention", env = "Operations__Retention", default_value = "7days", value_parser = parse_retention)]
+    pub operations: Duration,
+    /// How long events are kept in the events stream.
+    #[arg(long = "events-retention", env = "Events__Retention", default_value = "7days", value_parser = parse_positive_duration)]
+    pub events: Duration,
+}
+
+/// One worker process.
+#[derive(clap::Args, Clone, Debug)]
+pub struct WorkerConfig {
+    /// Jobs one worker runs at once; it never pulls more than it has free slots for.
+    #[arg(long = "concurrency", env = "Worker__Concurrency", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
+    /// Simulated I/O time per item, for tests and benchmarks only; `0s` in production.
+    #[arg(long = "simulated-item-latency", env = "Worker__SimulatedItemLatency", default_value = "0s", value_parser = parse_duration)]
+    pub simulated_item_latency: Duration,
+}
+
+/// A duration written `500ms`, `5s`, `2m`, `1h`, `7days`.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("`{value}` is not a duration like 500ms, 5s, 2m or 1h ({e})"))
+}
+
+fn parse_positive_duration(value: &str) -> Result<Duration, String> {
+    let duration = parse_duration(value)?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(duration)
+}
+
+fn parse_ack_wait(value: &str) -> Result<Duration, String> {
+    let duration = parse_duration(value)?;
+    if duration < Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
+    }
+    Ok(duration)
+}
+
+fn parse_retention(value: &str) -> Result<Duration, String> {
+    let duration = parse_duration(value)?;
+    if duration < Duration::from_secs(24 * 3600) {
+        return Err("must be at least 24h".into());
+    }
+    Ok(duration)
+}
+
+fn parse_prefix(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 32
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("must be 1 to 32 characters of A-Z, a-z, 0-9, `_` or `-`".into())
+    }
+}
+
+fn parse_nats_url(value: &str) -> Result<String, String> {
+    value
+        .parse::<async_nats::ServerAddr>()
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("not a NATS URL: {e}"))
+}
+
+fn parse_valkey_url(value: &str) -> Result<String, String> {
+    redis::Client::open(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("not a Valkey URL: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_contract_spelling() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn prefix_must_be_one_token() {
+        assert!(parse_prefix("ops").is_ok());
+        assert!(parse_prefix("a.b").is_err());
+        assert!(parse_prefix("").is_err());
+        assert!(parse_prefix("a b").is_err());
+    }
+
+    #[test]
+    fn ack_wait_and_retention_have_floors() {
+        assert!(parse_ack_wait("500ms").is_err());
+        assert!(parse_retention("1h").is_err());
+        assert!(parse_retention("24h").is_ok());
+    }
+}

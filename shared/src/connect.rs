@@ -1,0 +1,126 @@
+//! Connections with deadlines, and the JetStream topology (streams and the workers'
+//! consumer) declared at start from configuration.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, pull};
+use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
+use async_nats::jetstream::{self, Context};
+
+use crate::config::{ConnectionConfig, JobsConfig, RetentionConfig};
+use crate::names::Names;
+
+/// Every call to NATS or Valkey answers within this, or counts as failed.
+pub const DEADLINE: Duration = Duration::from_secs(2);
+
+/// How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Connects to NATS. The client connects in the background and reconnects by itself, so a
+/// role can start while NATS is down; requests made meanwhile fail at their deadline.
+pub async fn nats(
+    config: &ConnectionConfig,
+    name: &str,
+) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(DEADLINE)
+        .request_timeout(Some(DEADLINE))
+        .max_reconnects(None)
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((100 * attempts as u64).min(1_000))
+        })
+        .connect(config.nats_url.as_str())
+        .await
+}
+
+/// A JetStream context whose every request has the deadline.
+pub fn jetstream(client: async_nats::Client) -> Context {
+    jetstream::ContextBuilder::new()
+        .timeout(DEADLINE)
+        .build(client)
+}
+
+/// Creates or updates the jobs stream, the events stream and the workers' consumer.
+pub async fn declare_topology(
+    js: &Context,
+    names: &Names,
+    jobs: &JobsConfig,
+    retention: &RetentionConfig,
+) -> Result<(), async_nats::Error> {
+    js.create_or_update_stream(stream::Config {
+        name: names.jobs_stream(),
+        description: Some("Jobs waiting for a worker; removed once acknowledged.".into()),
+        subjects: vec![names.jobs_wildcard()],
+        retention: RetentionPolicy::WorkQueue,
+        storage: StorageType::File,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await?;
+    js.create_or_update_stream(stream::Config {
+        name: names.events_stream(),
+        description: Some("Every state change of every operation.".into()),
+        subjects: vec![names.events_wildcard()],
+        retention: RetentionPolicy::Limits,
+        discard: DiscardPolicy::Old,
+        storage: StorageType::File,
+        max_age: retention.events,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await?;
+    let jobs_stream = js.get_stream(names.jobs_stream()).await?;
+    jobs_stream
+        .create_consumer(workers_consumer(names, jobs))
+        .await?;
+    Ok(())
+}
+
+/// The durable pull consumer every worker process shares.
+pub fn workers_consumer(names: &Names, jobs: &JobsConfig) -> pull::Config {
+    pull::Config {
+        durable_name: Some(names.workers_consumer()),
+        description: Some("Shared by every worker process.".into()),
+        filter_subject: names.jobs_wildcard(),
+        ack_policy: AckPolicy::Explicit,
+        ack_wait: jobs.ack_wait,
+        max_deliver: jobs.max_deliver,
+        max_ack_pending: 10_000,
+        ..Default::default()
+    }
+}
+
+/// The connections every role holds.
+#[derive(Clone)]
+pub struct Deps {
+    pub nats: async_nats::Client,
+    pub jetstream: Context,
+    pub store: crate::store::Store,
+    pub names: Names,
+}
+
+impl Deps {
+    /// Prepares both connections; neither waits for its server, so a role starts while
+    /// NATS or Valkey is down and reconnects by itself when it returns.
+    pub async fn connect(
+        settings: &crate::config::Settings,
+        client_name: &str,
+    ) -> Result<Self, async_nats::Error> {
+        let names = Names::new(settings.connection.prefix.clone());
+        let nats = nats(&settings.connection, client_name).await?;
+        let store = crate::store::Store::connect(
+            &settings.connection.valkey_url,
+            names.clone(),
+            DEADLINE,
+            settings.retention.operations,
+        )?;
+        Ok(Self {
+            jetstream: jetstream(nats.clone()),
+            nats,
+            store,
+            names,
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! Wire types of the HTTP contract: header names, the status document and problems.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Header names of the contract (lower case, as HTTP/2 and NATS tooling show them).
+pub mod headers {
+    pub const TENANT_ID: &str = "x-tenant-id";
+    pub const ORG_ID: &str = "x-org-id";
+    pub const ACTOR_ID: &str = "x-actor-id";
+    pub const CORRELATION_ID: &str = "x-correlation-id";
+    pub const WORKFLOW_ID: &str = "x-workflow-id";
+    pub const WORKFLOW_STEP: &str = "x-workflow-step";
+    pub const WORKFLOW_NAME: &str = "x-workflow-name";
+    pub const OPERATION_LOCATION: &str = "operation-location";
+    /// JetStream's de-duplication header.
+    pub const NATS_MSG_ID: &str = "Nats-Msg-Id";
+    /// Carried on job messages so a worker can log the tenant before it parses the payload.
+    pub const NATS_TENANT_ID: &str = "X-Tenant-Id";
+    pub const NATS_CORRELATION_ID: &str = "X-Correlation-Id";
+}
+
+/// The kind of a bulk import operation.
+pub const KIND_BULK_IMPORT: &str = "sampleentities.bulk-import";
+
+/// Lifecycle of an operation: `accepted` → `running` → one terminal state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationStatus {
+    Accepted,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl OperationStatus {
+    pub const ALL: [OperationStatus; 5] = [
+        Self::Accepted,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Terminal states never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// `workflow` of the status document, from the `X-Workflow-*` headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workflow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Workflow {
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && self.step.is_none() && self.name.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub current: u64,
+    pub total: u64,
+    pub percentage: u8,
+}
+
+impl Progress {
+    pub fn new(current: u64, total: u64) -> Self {
+        let percentage = if total == 0 {
+            100
+        } else {
+            u8::try_from(current.min(total) * 100 / total).unwrap_or(100)
+        };
+        Self {
+            current,
+            total,
+            percentage,
+        }
+    }
+}
+
+/// One item that could not be imported, by its index in the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemError {
+    pub index: u64,
+    pub error: String,
+}
+
+/// `result` of a terminal operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationResult {
+    pub processed: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub errors: Vec<ItemError>,
+}
+
+/// The status document (`GET /api/operations/{id}`, events, webhooks).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDocument {
+    pub operation_id: Uuid,
+    pub kind: String,
+    pub status: OperationStatus,
+    pub cancel_requested: bool,
+    pub progress: Progress,
+    pub result: Option<OperationResult>,
+    pub error: Option<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<Workflow>,
+    pub tenant_id: Uuid,
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub correlation_id: String,
+    pub attempt: u64,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub updated_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// One invalid field of a request, by JSON pointer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+/// An RFC 9457 problem, with the contract's extension members.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    pub code: String,
+    pub retryable: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem whose `type` is derived from its code.
+    pub fn new(status: u16, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("https://participant.dev/problems/{code}"),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            instance: None,
+            correlation_id: None,
+            code: code.to_owned(),
+            retryable: false,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn retryable(mut self) -> Self {
+        self.retryable = true;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_percentage_is_floored_and_bounded() {
+        assert_eq!(Progress::new(450, 1000).percentage, 45);
+        assert_eq!(Progress::new(999, 1000).percentage, 99);
+        assert_eq!(Progress::new(5, 5).percentage, 100);
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for status in OperationStatus::ALL {
+            assert_eq!(OperationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(OperationStatus::parse("done"), None);
+    }
+}

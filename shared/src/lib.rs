@@ -1,0 +1,23 @@
+//! What every role of the participant shares, and nothing that belongs to one role.
+//!
+//! - [`config`]: the one typed configuration, spelled as `Section__Key` variables and flags.
+//! - [`names`]: every subject, stream, consumer and Valkey key, derived from the prefix.
+//! - [`contract`]: header names and the wire types of the HTTP contract (status document,
+//!   problems).
+//! - [`job`] and [`event`]: the versioned messages carried by JetStream.
+//! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
+//! - [`store`]: the operation store in Valkey; every status transition is one script.
+//! - [`connect`]: connections with deadlines, and the JetStream topology declared at start.
+//! - [`telemetry`]: logging setup.
+//! - [`clock`]: timestamps as the contract writes them.
+
+pub mod clock;
+pub mod config;
+pub mod connect;
+pub mod contract;
+pub mod entity;
+pub mod event;
+pub mod job;
+pub mod names;
+pub mod store;
+pub mod telemetry;

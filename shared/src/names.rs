@@ -1,0 +1,110 @@
+//! Every name the participant uses in NATS and Valkey, derived from one prefix so that
+//! deployments (and tests) can share one NATS and one Valkey. Valkey keys of one operation
+//! share the hash tag `{<operation id>}`, keys of one tenant's domain data `{<tenant id>}`,
+//! so a Valkey cluster keeps each on one slot and the scripts stay single-slot.
+
+use uuid::Uuid;
+
+/// Names under one prefix.
+#[derive(Clone, Debug)]
+pub struct Names {
+    prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Work-queue stream holding jobs.
+    pub fn jobs_stream(&self) -> String {
+        format!("{}_JOBS", self.prefix)
+    }
+
+    /// Subject of a job of one kind.
+    pub fn job_subject(&self, kind: &str) -> String {
+        format!("{}.jobs.{kind}", self.prefix)
+    }
+
+    /// Wildcard over every job subject.
+    pub fn jobs_wildcard(&self) -> String {
+        format!("{}.jobs.>", self.prefix)
+    }
+
+    /// The durable pull consumer that every worker process shares.
+    pub fn workers_consumer(&self) -> String {
+        format!("{}_workers", self.prefix)
+    }
+
+    /// Limits-retention stream keeping every operation event.
+    pub fn events_stream(&self) -> String {
+        format!("{}_EVENTS", self.prefix)
+    }
+
+    /// `<prefix>.events.<tenantId>.<operationId>.<event>`.
+    pub fn event_subject(&self, tenant: Uuid, operation: Uuid, event: &str) -> String {
+        format!("{}.events.{tenant}.{operation}.{event}", self.prefix)
+    }
+
+    /// Every event of one operation.
+    pub fn operation_events(&self, tenant: Uuid, operation: Uuid) -> String {
+        format!("{}.events.{tenant}.{operation}.*", self.prefix)
+    }
+
+    /// Wildcard over every event.
+    pub fn events_wildcard(&self) -> String {
+        format!("{}.events.>", self.prefix)
+    }
+
+    /// Hash holding an operation's record.
+    pub fn operation_key(&self, operation: Uuid) -> String {
+        format!("{}:op:{{{operation}}}", self.prefix)
+    }
+
+    /// List of an operation's input items, kept until it ends.
+    pub fn items_key(&self, operation: Uuid) -> String {
+        format!("{}:op:{{{operation}}}:items", self.prefix)
+    }
+
+    /// List of an operation's per-item errors, in index order.
+    pub fn errors_key(&self, operation: Uuid) -> String {
+        format!("{}:op:{{{operation}}}:errors", self.prefix)
+    }
+
+    /// Sorted set of a tenant's operation ids (UUIDv7, so lexical order is creation order).
+    pub fn tenant_operations_key(&self, tenant: Uuid) -> String {
+        format!("{}:tenant:{{{tenant}}}:ops", self.prefix)
+    }
+
+    /// Hash of a tenant's sample entities, id to JSON.
+    pub fn entities_key(&self, tenant: Uuid) -> String {
+        format!("{}:tenant:{{{tenant}}}:entities", self.prefix)
+    }
+
+    /// Hash of a tenant's entity names, name to entity id.
+    pub fn entity_names_key(&self, tenant: Uuid) -> String {
+        format!("{}:tenant:{{{tenant}}}:names", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_one_operation_share_a_hash_tag() {
+        let names = Names::new("t1");
+        let id = Uuid::nil();
+        let tag = format!("{{{id}}}");
+        assert!(names.operation_key(id).contains(&tag));
+        assert!(names.items_key(id).contains(&tag));
+        assert!(names.errors_key(id).contains(&tag));
+        assert_eq!(names.job_subject("bulk-import"), "t1.jobs.bulk-import");
+    }
+}

@@ -1,0 +1,114 @@
+//! The operation store in Valkey: operation records, their items and errors, the tenant's
+//! index of operations, and the sample entities. Every status transition is one Lua script
+//! (`store/lua/`), so a worker, a stale worker and the intake can never both win.
+//!
+//! Every call has a deadline: a Valkey that is down or frozen is an error within
+//! [`Store::deadline`], never a hang.
+
+mod entities;
+mod operations;
+mod record;
+mod scripts;
+mod transitions;
+
+use std::future::Future;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::names::Names;
+
+pub use entities::EntityCreated;
+pub use record::Record;
+pub use operations::{NewOperation, OperationPage};
+pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
+
+/// Errors of the store. None of them is the caller's fault; all may pass.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Valkey did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("Valkey: {0}")]
+    Valkey(#[from] redis::RedisError),
+    #[error("Valkey answered something unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl From<redis::ParsingError> for StoreError {
+    fn from(e: redis::ParsingError) -> Self {
+        Self::Unexpected(e.to_string())
+    }
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: ConnectionManager,
+    names: Names,
+    deadline: Duration,
+    retention: Duration,
+}
+
+impl Store {
+    /// Prepares a connection to `url`; it connects on first use and reconnects by itself
+    /// after Valkey restarts, so a role can start while Valkey is still down.
+    pub fn connect(
+        url: &str,
+        names: Names,
+        deadline: Duration,
+        retention: Duration,
+    ) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(deadline))
+            .set_response_timeout(Some(deadline))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            conn,
+            names,
+            deadline,
+            retention,
+        })
+    }
+
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// How long any one call may take.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// `PING`, for readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    async fn bounded<T>(
+        &self,
+        call: impl Future<Output = Result<T, redis::RedisError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.deadline, call).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(StoreError::Timeout(self.deadline)),
+        }
+    }
+
+    fn retention_secs(&self) -> u64 {
+        self.retention.as_secs()
+    }
+}

@@ -1,0 +1,35 @@
+-- Records the outcome of items [start, start + count) and advances progress, in one step.
+-- Refused unless the caller's attempt still owns the running operation and the checkpoint
+-- is exactly where the record says it is, so progress never goes backwards and no item is
+-- counted twice.
+-- KEYS[1] operation hash, KEYS[2] errors list, KEYS[3] items list
+-- ARGV[1] attempt, ARGV[2] start, ARGV[3] count, ARGV[4] succeeded, ARGV[5] failed,
+-- ARGV[6] now (unix ms), ARGV[7] '1' when these are the last items, ARGV[8] retention (s),
+-- ARGV[9..] per-item errors as JSON
+-- Returns {outcome, record, errors}: 'ok', 'stale' (another attempt owns it),
+-- 'not_running', 'out_of_step' (these items were already recorded).
+local h = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'cur')
+if h[1] ~= 'running' then
+  return {'not_running', {}, {}}
+end
+if tonumber(h[2]) ~= tonumber(ARGV[1]) then
+  return {'stale', {}, {}}
+end
+if tonumber(h[3]) ~= tonumber(ARGV[2]) then
+  return {'out_of_step', {}, {}}
+end
+redis.call('HSET', KEYS[1], 'cur', tonumber(ARGV[2]) + tonumber(ARGV[3]), 'updated', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'succ', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'fail', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+if #ARGV > 8 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 9))
+end
+if ARGV[7] ~= '1' then
+  return {'ok', redis.call('HGETALL', KEYS[1]), {}}
+end
+redis.call('HSET', KEYS[1], 'status', 'completed', 'completed', ARGV[6])
+redis.call('DEL', KEYS[3])
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}

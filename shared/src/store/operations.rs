@@ -1,0 +1,258 @@
+//! Writing and reading operation records: what the intake does.
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::record::{self, Record, field};
+use super::{Store, StoreError};
+use crate::contract::{OperationStatus, Workflow};
+
+/// What the intake knows of an operation when it accepts it.
+#[derive(Clone, Debug)]
+pub struct NewOperation {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub kind: String,
+    pub org: Option<String>,
+    pub actor: Option<String>,
+    pub correlation: String,
+    pub workflow: Workflow,
+    pub created_millis: i64,
+}
+
+/// One page of a tenant's operations, newest first.
+#[derive(Clone, Debug)]
+pub struct OperationPage {
+    pub operations: Vec<Record>,
+    /// The last id examined, when more may follow.
+    pub next_after: Option<Uuid>,
+}
+
+/// Items pushed per `RPUSH`, so one command stays a reasonable size.
+const ITEMS_PER_PUSH: usize = 10_000;
+/// Ids read from the tenant index per round trip while paging.
+const INDEX_BATCH: usize = 100;
+/// Most ids examined for one page, so a rare status filter cannot make one request scan
+/// everything; the cursor carries on where it stopped.
+const MAX_EXAMINED: usize = 1_000;
+
+impl Store {
+    /// Stores a new operation with its items, in one transaction, and adds it to the
+    /// tenant's index. Returns its record as stored.
+    pub async fn create_operation(
+        &self,
+        new: &NewOperation,
+        items: &[Box<RawValue>],
+    ) -> Result<Record, StoreError> {
+        let names = &self.names;
+        let created = new.created_millis.to_string();
+        let total = items.len().to_string();
+        let tenant = new.tenant.to_string();
+        let mut fields: Vec<(&str, &str)> = vec![
+            (field::TENANT, &tenant),
+            (field::KIND, &new.kind),
+            (field::STATUS, OperationStatus::Accepted.as_str()),
+            (field::CANCEL, "0"),
+            (field::CURRENT, "0"),
+            (field::TOTAL, &total),
+            (field::SUCCEEDED, "0"),
+            (field::FAILED, "0"),
+            (field::CORRELATION, &new.correlation),
+            (field::ATTEMPT, "0"),
+            (field::CREATED, &created),
+            (field::UPDATED, &created),
+            (field::REVISION, "1"),
+        ];
+        let optional = [
+            (field::ORG, &new.org),
+            (field::ACTOR, &new.actor),
+            (field::WORKFLOW_ID, &new.workflow.id),
+            (field::WORKFLOW_STEP, &new.workflow.step),
+            (field::WORKFLOW_NAME, &new.workflow.name),
+        ];
+        fields.extend(
+            optional
+                .iter()
+                .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v))),
+        );
+
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let items_key = names.items_key(new.id);
+        for chunk in items.chunks(ITEMS_PER_PUSH) {
+            pipe.cmd("RPUSH")
+                .arg(&items_key)
+                .arg(chunk.iter().map(|i| i.get()).collect::<Vec<_>>())
+                .ignore();
+        }
+        pipe.cmd("HSET")
+            .arg(names.operation_key(new.id))
+            .arg(&fields)
+            .ignore();
+        pipe.cmd("ZADD")
+            .arg(names.tenant_operations_key(new.tenant))
+            .arg(0)
+            .arg(new.id.to_string())
+            .ignore();
+        let mut conn = self.conn();
+        self.bounded(pipe.query_async::<()>(&mut conn)).await?;
+
+        let hash: HashMap<String, String> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        record::parse(new.id, &hash, &[])
+    }
+
+    /// The record of an operation of `tenant`; `None` when unknown or another tenant's.
+    pub async fn operation(
+        &self,
+        tenant: Uuid,
+        operation: Uuid,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut records = self.records(&[operation]).await?;
+        Ok(records
+            .pop()
+            .flatten()
+            .filter(|r| r.document.tenant_id == tenant))
+    }
+
+    /// A page of the tenant's operations, newest first, optionally of one status, after
+    /// the id `after` (exclusive).
+    pub async fn operations(
+        &self,
+        tenant: Uuid,
+        status: Option<OperationStatus>,
+        limit: usize,
+        after: Option<Uuid>,
+    ) -> Result<OperationPage, StoreError> {
+        let index = self.names.tenant_operations_key(tenant);
+        let mut found = Vec::new();
+        let mut cursor = after;
+        let mut examined = 0;
+        loop {
+            let max = cursor.map_or_else(|| "+".to_owned(), |id| format!("({id}"));
+            let mut conn = self.conn();
+            let ids: Vec<String> = self
+                .bounded(
+                    redis::cmd("ZREVRANGEBYLEX")
+                        .arg(&index)
+                        .arg(&max)
+                        .arg("-")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(INDEX_BATCH)
+                        .query_async(&mut conn),
+                )
+                .await?;
+            let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+            let batch_len = ids.len();
+            let records = self.records(&ids).await?;
+            for (id, record) in ids.iter().zip(records) {
+                examined += 1;
+                cursor = Some(*id);
+                match record {
+                    None => self.forget(&index, *id).await?,
+                    Some(r) if status.is_none_or(|s| r.document.status == s) => {
+                        found.push(r);
+                        if found.len() == limit {
+                            return Ok(OperationPage {
+                                operations: found,
+                                next_after: cursor,
+                            });
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            if batch_len < INDEX_BATCH {
+                return Ok(OperationPage {
+                    operations: found,
+                    next_after: None,
+                });
+            }
+            if examined >= MAX_EXAMINED {
+                return Ok(OperationPage {
+                    operations: found,
+                    next_after: cursor,
+                });
+            }
+        }
+    }
+
+    /// Ends an operation as failed with `problem` (JSON), as attempt `attempt` (0 for the
+    /// intake). Returns the outcome and, when it failed now, its record.
+    pub async fn fail_operation(
+        &self,
+        operation: Uuid,
+        attempt: u64,
+        problem_json: &str,
+        now_millis: i64,
+    ) -> Result<super::FailOutcome, StoreError> {
+        let names = &self.names;
+        let mut invocation = super::scripts::FAIL.prepare_invoke();
+        invocation
+            .key(names.operation_key(operation))
+            .key(names.items_key(operation))
+            .key(names.errors_key(operation))
+            .arg(attempt)
+            .arg(now_millis)
+            .arg(problem_json)
+            .arg(self.retention_secs());
+        let mut conn = self.conn();
+        let reply: super::transitions::Reply =
+            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        super::transitions::fail_outcome(operation, reply)
+    }
+
+    /// Records (hash and errors) of several operations in one round trip, in order.
+    async fn records(&self, ids: &[Uuid]) -> Result<Vec<Option<Record>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HGETALL").arg(self.names.operation_key(*id));
+            pipe.cmd("LRANGE")
+                .arg(self.names.errors_key(*id))
+                .arg(0)
+                .arg(-1);
+        }
+        let mut conn = self.conn();
+        let replies: Vec<(HashMap<String, String>, Vec<String>)> = {
+            let flat: Vec<redis::Value> = self.bounded(pipe.query_async(&mut conn)).await?;
+            flat.chunks(2)
+                .map(|pair| -> Result<_, StoreError> {
+                    Ok((
+                        redis::from_redis_value_ref(&pair[0])?,
+                        redis::from_redis_value_ref(&pair[1])?,
+                    ))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        ids.iter()
+            .zip(replies)
+            .map(|(id, (hash, errors))| {
+                if hash.is_empty() {
+                    Ok(None)
+                } else {
+                    record::parse(*id, &hash, &errors).map(Some)
+                }
+            })
+            .collect()
+    }
+
+    /// Drops an expired operation from its tenant's index.
+    async fn forget(&self, index: &str, id: Uuid) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        self.bounded(
+            redis::cmd("ZREM")
+                .arg(index)
+                .arg(id.to_string())
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+}
