@@ -42,7 +42,11 @@ pub struct ConnectionConfig {
 #[derive(clap::Args, Clone, Debug)]
 pub struct HttpConfig {
     /// Address the HTTP intake listens on.
-    #[arg(long = "listen", env = "Http__Listen", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long = "listen",
+        env = "Http__Listen",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: SocketAddr,
     /// Largest request body accepted, in bytes; larger ones are refused with 413.
     #[arg(long = "max-body-bytes", env = "Http__MaxBodyBytes", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]

@@ -89,11 +89,9 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(current: u64, total: u64) -> Self {
-        let percentage = if total == 0 {
-            100
-        } else {
-            u8::try_from(current.min(total) * 100 / total).unwrap_or(100)
-        };
+        let percentage = (current.min(total) * 100)
+            .checked_div(total)
+            .map_or(100, |p| u8::try_from(p).unwrap_or(100));
         Self {
             current,
             total,

@@ -19,8 +19,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::names::Names;
 
 pub use entities::EntityCreated;
-pub use record::Record;
 pub use operations::{NewOperation, OperationPage};
+pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
 
 /// Errors of the store. None of them is the caller's fault; all may pass.

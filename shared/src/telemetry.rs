@@ -1,4 +1,7 @@
-//! Logging: `RUST_LOG` filters (default `info`), one line per event on standard error.
+//! Logging: `RUST_LOG` filters (default `info`), one line per event on standard error
+//! (coloured only on a terminal).
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
 
@@ -8,5 +11,6 @@ pub fn init() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

@@ -14,7 +14,7 @@ pub const RETRY_AFTER_OUTAGE_SECS: u64 = 2;
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
-    problem: Problem,
+    problem: Box<Problem>,
     /// What went wrong inside, for the log line; never sent.
     cause: Option<String>,
 }
@@ -27,7 +27,7 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         let title = status.canonical_reason().unwrap_or("Error");
         Self {
-            problem: Problem::new(status.as_u16(), code, title, detail),
+            problem: Box::new(Problem::new(status.as_u16(), code, title, detail)),
             cause: None,
         }
     }
@@ -45,16 +45,17 @@ impl ApiError {
 
     /// Replaces the machine `code`.
     pub fn with_code(mut self, code: &str) -> Self {
-        self.problem = Problem {
-            problem_type: format!("https://participant.dev/problems/{code}"),
-            code: code.to_owned(),
-            ..self.problem
-        };
+        self.problem.problem_type = format!("https://participant.dev/problems/{code}");
+        self.problem.code = code.to_owned();
         self
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", format!("No such {what}."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("No such {what}."),
+        )
     }
 
     pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
@@ -94,7 +95,7 @@ impl IntoResponse for ApiError {
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(ErrorCause(cause));
         }
-        response.extensions_mut().insert(self.problem);
+        response.extensions_mut().insert(*self.problem);
         response
     }
 }

@@ -20,10 +20,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/sampleentities", post(entities::create))
         .route("/api/sampleentities/{id}", get(entities::show))
-        .route(
-            "/api/sampleentities/bulk-import",
-            post(bulk_import::submit),
-        )
+        .route("/api/sampleentities/bulk-import", post(bulk_import::submit))
         .route("/api/operations", get(operations::list))
         .route("/api/operations/{id}", get(operations::show))
         .route("/health/live", get(health::live))

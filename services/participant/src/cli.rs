@@ -45,7 +45,11 @@ pub struct RoleArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ClientArgs {
     /// Base URL of the intake.
-    #[arg(long = "url", env = "Client__Url", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long = "url",
+        env = "Client__Url",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: String,
     /// Tenant to act as.
     #[arg(

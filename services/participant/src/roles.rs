@@ -27,7 +27,13 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         tracing::info!(address = %settings.http.listen, "intake listening");
-        intake::run(settings.clone(), deps.clone(), listener, shutdown.child_token()).await
+        intake::run(
+            settings.clone(),
+            deps.clone(),
+            listener,
+            shutdown.child_token(),
+        )
+        .await
     };
     let worker = worker::run(settings.clone(), deps.clone(), shutdown.child_token());
     let running = async {

@@ -48,7 +48,10 @@ impl Heartbeat {
                     if let Err(error) = message.ack_with(AckKind::Progress).await {
                         tracing::warn!(%error, "in-progress ack not sent");
                     }
-                    match store.heartbeat(operation, attempt, clock::now_millis()).await {
+                    match store
+                        .heartbeat(operation, attempt, clock::now_millis())
+                        .await
+                    {
                         Ok(true) => {}
                         Ok(false) => {
                             superseded.cancel();

@@ -126,7 +126,9 @@ pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result
 
 /// Exponential, jittered delay before a job that failed for now is delivered again.
 fn retry_delay(attempt: u64) -> Duration {
-    let exponent = u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(6);
+    let exponent = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(6);
     let base = Duration::from_millis(500) * 2u32.pow(exponent);
     base.mul_f64(0.8 + fastrand::f64() * 0.4)
 }

@@ -55,7 +55,9 @@ async fn consumer_when_ready(
         };
         match bound.await {
             Ok(consumer) => return Some(consumer),
-            Err(error) => tracing::warn!(%error, retry_in = ?delay, "cannot bind the jobs consumer yet"),
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?delay, "cannot bind the jobs consumer yet")
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => return None,

@@ -150,7 +150,7 @@ impl Store {
             let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
             let batch_len = ids.len();
             let records = self.records(&ids).await?;
-            for (id, record) in ids.iter().zip(records) {
+            for (position, (id, record)) in ids.iter().zip(records).enumerate() {
                 examined += 1;
                 cursor = Some(*id);
                 match record {
@@ -158,9 +158,10 @@ impl Store {
                     Some(r) if status.is_none_or(|s| r.document.status == s) => {
                         found.push(r);
                         if found.len() == limit {
+                            let more = position + 1 < batch_len || batch_len == INDEX_BATCH;
                             return Ok(OperationPage {
                                 operations: found,
-                                next_after: cursor,
+                                next_after: cursor.filter(|_| more),
                             });
                         }
                     }

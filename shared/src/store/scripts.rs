@@ -11,5 +11,4 @@ pub static CHECKPOINT: LazyLock<Script> =
 pub static HEARTBEAT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/heartbeat.lua")));
 pub static FAIL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/fail.lua")));
-pub static IMPORT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
+pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));

@@ -42,14 +42,14 @@ pub struct Checkpoint<'a> {
 
 #[derive(Debug)]
 pub enum CheckpointOutcome {
-    Recorded(Record),
+    Recorded(Box<Record>),
     /// Another attempt owns the operation, or it is no longer running.
     Refused,
 }
 
 #[derive(Debug)]
 pub enum FailOutcome {
-    Failed(Record),
+    Failed(Box<Record>),
     /// Already ended, superseded or missing: nothing changed.
     Unchanged,
 }
@@ -133,7 +133,9 @@ impl Store {
         let (outcome, hash, errors): Reply =
             self.bounded(invocation.invoke_async(&mut conn)).await?;
         Ok(match outcome.as_str() {
-            "ok" => CheckpointOutcome::Recorded(record::parse(operation, &hash, &errors)?),
+            "ok" => {
+                CheckpointOutcome::Recorded(Box::new(record::parse(operation, &hash, &errors)?))
+            }
             "stale" | "not_running" | "out_of_step" => CheckpointOutcome::Refused,
             other => return Err(StoreError::Unexpected(format!("checkpoint: {other}"))),
         })
@@ -161,7 +163,7 @@ impl Store {
 pub(super) fn fail_outcome(operation: Uuid, reply: Reply) -> Result<FailOutcome, StoreError> {
     let (outcome, hash, errors) = reply;
     Ok(match outcome.as_str() {
-        "ok" => FailOutcome::Failed(record::parse(operation, &hash, &errors)?),
+        "ok" => FailOutcome::Failed(Box::new(record::parse(operation, &hash, &errors)?)),
         "missing" | "terminal" | "stale" => FailOutcome::Unchanged,
         other => return Err(StoreError::Unexpected(format!("fail: {other}"))),
     })

@@ -66,9 +66,5 @@ pub async fn show(
         .entity(ctx.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("entity"))?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        entity,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], entity).into_response())
 }

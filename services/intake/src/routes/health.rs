@@ -71,10 +71,5 @@ async fn check_nats(state: &AppState) -> Result<(), String> {
 }
 
 async fn check_valkey(state: &AppState) -> Result<(), String> {
-    state
-        .deps()
-        .store
-        .ping()
-        .await
-        .map_err(|e| e.to_string())
+    state.deps().store.ping().await.map_err(|e| e.to_string())
 }

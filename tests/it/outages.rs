@@ -1,0 +1,112 @@
+//! Contract §5 and §10: with NATS or Valkey down, requests that need it answer `503` with
+//! `Retry-After` within 5 s, readiness is `503`, and when the server returns the roles
+//! recover by themselves. These tests stop servers of their own.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::servers::Servers;
+
+async fn readiness(app: &TestApp) -> (StatusCode, Value) {
+    let response = app
+        .http
+        .get(format!("{}/health/ready", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+/// Asserts `response` is a `503` problem with `Retry-After`, answered within 5 s.
+async fn assert_unavailable(started: Instant, response: reqwest::Response) {
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 503);
+    assert_eq!(problem["retryable"], true);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("redis") && !detail.contains("os error"),
+        "{detail}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valkey_down_is_503_and_the_service_recovers_when_it_returns() {
+    let mut servers = Servers::start(true);
+    let app = spawn_app_with(&servers, Options::default()).await;
+    let before = app.accepted(named_items("before", 3)).await;
+    app.until_terminal(before, Duration::from_secs(30)).await;
+
+    servers.valkey.stop();
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "not_ready");
+    assert_ne!(body["checks"]["valkey"], "ok");
+    assert_eq!(body["checks"]["nats"], "ok");
+
+    let started = Instant::now();
+    let import = app
+        .import(&serde_json::json!({ "items": named_items("during", 2) }))
+        .await;
+    assert_unavailable(started, import).await;
+    let started = Instant::now();
+    let read = app
+        .api(Method::GET, &format!("/api/operations/{before}"))
+        .send()
+        .await
+        .unwrap();
+    assert_unavailable(started, read).await;
+
+    servers.valkey.restart();
+    app.until_ready().await;
+    let after = app.accepted(named_items("after", 3)).await;
+    let doc = app.until_terminal(after, Duration::from_secs(30)).await;
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(app.operation(before).await["status"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valkey_frozen_is_503_within_the_deadline() {
+    let servers = Servers::start(false);
+    let app = spawn_app_with(&servers, Options::default()).await;
+    servers.valkey.freeze();
+    let started = Instant::now();
+    let import = app
+        .import(&serde_json::json!({ "items": named_items("frozen", 2) }))
+        .await;
+    assert_unavailable(started, import).await;
+    servers.valkey.thaw();
+    app.until_ready().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_down_is_503_and_the_worker_resumes_when_it_returns() {
+    let mut servers = Servers::start(true);
+    let app = spawn_app_with(&servers, Options::default()).await;
+
+    servers.nats.stop();
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_ne!(body["checks"]["nats"], "ok");
+    let started = Instant::now();
+    let import = app
+        .import(&serde_json::json!({ "items": named_items("during", 2) }))
+        .await;
+    assert_unavailable(started, import).await;
+
+    servers.nats.restart();
+    app.until_ready().await;
+    let after = app.accepted(named_items("after", 3)).await;
+    let doc = app.until_terminal(after, Duration::from_secs(60)).await;
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(doc["result"]["succeeded"], 3);
+}

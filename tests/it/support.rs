@@ -1,0 +1,9 @@
+//! The test harness: servers, the app under test, worker processes, and waiting.
+
+pub mod app;
+pub mod events;
+pub mod processes;
+pub mod servers;
+pub mod wait;
+
+pub use app::{TestApp, spawn_app};

@@ -1,0 +1,247 @@
+//! The app under test: the intake (and, unless told otherwise, a worker) running
+//! in-process through the same `run` functions the binary calls, on a port-0 listener,
+//! against real servers, under a prefix and tenant of the test's own.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use shared::config::{
+    ConnectionConfig, HttpConfig, JobsConfig, RetentionConfig, Settings, WorkerConfig,
+};
+use shared::connect::Deps;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::servers::{self, Servers};
+use super::wait;
+
+/// How the app under test is set up.
+pub struct Options {
+    /// Run a worker in-process too.
+    pub worker: bool,
+    pub max_body_bytes: u64,
+    pub ack_wait: Duration,
+    pub simulated_item_latency: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            max_body_bytes: 16 * 1024 * 1024,
+            ack_wait: Duration::from_secs(30),
+            simulated_item_latency: Duration::ZERO,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub tenant: Uuid,
+    pub settings: Settings,
+    pub http: reqwest::Client,
+    pub valkey: redis::aio::MultiplexedConnection,
+    pub nats: async_nats::Client,
+    shutdown: CancellationToken,
+}
+
+/// The app with a worker, on the shared servers.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(servers::shared(), Options::default()).await
+}
+
+pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
+    let settings = settings(servers, &options);
+    let deps = Deps::connect(&settings, "participant-test")
+        .await
+        .expect("connections");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
+    let base_url = format!("http://{}", listener.local_addr().expect("address"));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(intake::run(
+        settings.clone(),
+        deps.clone(),
+        listener,
+        shutdown.child_token(),
+    ));
+    if options.worker {
+        tokio::spawn(worker::run(
+            settings.clone(),
+            deps.clone(),
+            shutdown.child_token(),
+        ));
+    }
+    let valkey = redis::Client::open(servers.valkey_url())
+        .expect("valkey url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("valkey");
+    let nats = async_nats::connect(servers.nats_url()).await.expect("nats");
+    let app = TestApp {
+        base_url,
+        tenant: Uuid::new_v4(),
+        settings,
+        http: reqwest::Client::new(),
+        valkey,
+        nats,
+        shutdown,
+    };
+    app.until_ready().await;
+    app
+}
+
+/// Settings as a deployment would give them, with a prefix of this test's own.
+fn settings(servers: &Servers, options: &Options) -> Settings {
+    Settings {
+        connection: ConnectionConfig {
+            nats_url: servers.nats_url(),
+            valkey_url: servers.valkey_url(),
+            prefix: format!("t{}", &Uuid::new_v4().simple().to_string()[..12]),
+        },
+        http: HttpConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            max_body_bytes: options.max_body_bytes,
+        },
+        jobs: JobsConfig {
+            ack_wait: options.ack_wait,
+            max_deliver: 5,
+        },
+        retention: RetentionConfig {
+            operations: Duration::from_secs(7 * 24 * 3600),
+            events: Duration::from_secs(3600),
+        },
+        worker: WorkerConfig {
+            concurrency: 8,
+            simulated_item_latency: options.simulated_item_latency,
+        },
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl TestApp {
+    pub fn prefix(&self) -> &str {
+        &self.settings.connection.prefix
+    }
+
+    /// A request to the API as this test's tenant.
+    pub fn api(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+            .header("x-tenant-id", self.tenant.to_string())
+    }
+
+    /// `POST /api/sampleentities/bulk-import` with a JSON body.
+    pub async fn import(&self, body: &Value) -> reqwest::Response {
+        self.api(Method::POST, "/api/sampleentities/bulk-import")
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Starts an import of `items`, expecting `202`; returns the operation id.
+    pub async fn accepted(&self, items: Vec<Value>) -> Uuid {
+        let response = self.import(&serde_json::json!({ "items": items })).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.expect("202 body");
+        body["operationId"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("operationId")
+    }
+
+    /// `GET /api/operations/{id}`, expecting `200`.
+    pub async fn operation(&self, id: Uuid) -> Value {
+        let response = self
+            .api(Method::GET, &format!("/api/operations/{id}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("status document")
+    }
+
+    /// Follows the operation by long polling until it is terminal (bounded).
+    pub async fn until_terminal(&self, id: Uuid, bound: Duration) -> Value {
+        wait::until("a terminal status", bound, || async {
+            let response = self
+                .api(Method::GET, &format!("/api/operations/{id}?waitSeconds=2"))
+                .send()
+                .await
+                .ok()?;
+            let doc: Value = response.json().await.ok()?;
+            let terminal = matches!(
+                doc["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            );
+            terminal.then_some(doc)
+        })
+        .await
+    }
+
+    /// `/health/ready` answers 200.
+    pub async fn until_ready(&self) {
+        wait::until("readiness", Duration::from_secs(20), || async {
+            let response = self
+                .http
+                .get(format!("{}/health/ready", self.base_url))
+                .send()
+                .await
+                .ok()?;
+            (response.status() == StatusCode::OK).then_some(())
+        })
+        .await;
+    }
+
+    /// Valkey key of this test's names (for checks made behind the API).
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}:tenant:{{{}}}:{suffix}", self.prefix(), self.tenant)
+    }
+
+    /// How many entities the tenant has, read straight from Valkey.
+    pub async fn entity_count(&self) -> (u64, u64) {
+        let mut conn = self.valkey.clone();
+        let names: u64 = redis::cmd("HLEN")
+            .arg(self.key("names"))
+            .query_async(&mut conn)
+            .await
+            .expect("HLEN names");
+        let entities: u64 = redis::cmd("HLEN")
+            .arg(self.key("entities"))
+            .query_async(&mut conn)
+            .await
+            .expect("HLEN entities");
+        (names, entities)
+    }
+
+    /// Flags that point a `participant` process at this app's servers and prefix.
+    pub fn process_flags(&self) -> Vec<String> {
+        let s = &self.settings;
+        vec![
+            "--nats-url".into(),
+            s.connection.nats_url.clone(),
+            "--valkey-url".into(),
+            s.connection.valkey_url.clone(),
+            "--prefix".into(),
+            s.connection.prefix.clone(),
+            "--ack-wait".into(),
+            format!("{}ms", s.jobs.ack_wait.as_millis()),
+            "--events-retention".into(),
+            format!("{}s", s.retention.events.as_secs()),
+        ]
+    }
+}
+
+/// `n` items named `<tag>-<i>`.
+pub fn named_items(tag: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| serde_json::json!({ "name": format!("{tag}-{i}") }))
+        .collect()
+}

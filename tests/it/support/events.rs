@@ -1,0 +1,47 @@
+//! Reading an operation's events back from the events stream.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
+use futures::StreamExt;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::TestApp;
+
+/// Every stored event of one operation, replayed from the stream, up to its terminal one.
+pub async fn replay(app: &TestApp, id: Uuid) -> Vec<(String, async_nats::HeaderMap, Value)> {
+    let js = jetstream::new(app.nats.clone());
+    let stream = js
+        .get_stream(format!("{}_EVENTS", app.prefix()))
+        .await
+        .unwrap();
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: format!("{}.events.{}.{id}.*", app.prefix(), app.tenant),
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut events = Vec::new();
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), messages.next())
+            .await
+            .expect("the terminal event within 30 s")
+            .unwrap()
+            .unwrap();
+        let payload: Value = serde_json::from_slice(&message.payload).unwrap();
+        let name = payload["event"].as_str().unwrap().to_owned();
+        let terminal = matches!(name.as_str(), "completed" | "failed" | "cancelled");
+        events.push((
+            message.subject.to_string(),
+            message.headers.clone().unwrap_or_default(),
+            payload,
+        ));
+        if terminal {
+            return events;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Workers as real processes: many imports shared by two workers, and a worker killed with
+//! SIGKILL in the middle of an import.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::events::replay;
+use crate::support::processes::Process;
+use crate::support::{servers, wait};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
+    let options = Options {
+        worker: false,
+        simulated_item_latency: Duration::from_millis(1),
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let mut flags = vec!["worker".to_owned()];
+    flags.extend(app.process_flags());
+    flags.extend(["--concurrency".into(), "3".into()]);
+    flags.extend(["--simulated-item-latency".into(), "1ms".into()]);
+    let workers = [Process::start(&flags), Process::start(&flags)];
+
+    let submissions = (0..20).map(|i| {
+        let mut items = named_items(&format!("c{i}"), 200);
+        items.push(json!({"name": format!("c{i}-0")}));
+        items.push(json!({}));
+        let app = &app;
+        async move { app.accepted(items).await }
+    });
+    let ids: Vec<Uuid> = join_all(submissions).await;
+    for id in ids {
+        let doc = app.until_terminal(id, Duration::from_secs(120)).await;
+        assert_eq!(doc["status"], "completed", "{doc}");
+        assert_eq!(doc["result"]["processed"], 202);
+        assert_eq!(doc["result"]["succeeded"], 200);
+        assert_eq!(doc["result"]["failed"], 2);
+    }
+    assert_eq!(app.entity_count().await, (4_000, 4_000));
+    for worker in &workers {
+        assert!(
+            worker.log().contains("import completed"),
+            "each worker took a share; one logged:\n{}",
+            worker.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_checkpoint() {
+    let options = Options {
+        worker: false,
+        ack_wait: Duration::from_secs(2),
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let mut flags = vec!["worker".to_owned()];
+    flags.extend(app.process_flags());
+    flags.extend(["--simulated-item-latency".into(), "1ms".into()]);
+    let mut first = Process::start(&flags);
+
+    let total = 5_000;
+    let id = app.accepted(named_items("k", total)).await;
+    let seen = RefCell::new(Vec::new());
+    let before_kill = wait::until("progress past 1000", Duration::from_secs(60), || async {
+        let doc = app.operation(id).await;
+        let current = doc["progress"]["current"].as_u64().unwrap();
+        seen.borrow_mut().push(current);
+        (current >= 1_000).then_some(current)
+    })
+    .await;
+    let second = Process::start(&flags);
+    first.kill();
+    assert!(before_kill < total as u64, "killed in the middle");
+
+    let doc = wait::until("completion elsewhere", Duration::from_secs(120), || async {
+        let doc = app.operation(id).await;
+        seen.borrow_mut()
+            .push(doc["progress"]["current"].as_u64().unwrap());
+        (doc["status"] == "completed").then_some(doc)
+    })
+    .await;
+    let seen = seen.into_inner();
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress went backwards: {seen:?}"
+    );
+    assert_eq!(doc["attempt"], 2, "{doc}");
+    assert_eq!(doc["result"]["succeeded"], total);
+    assert_eq!(doc["result"]["failed"], 0);
+    assert_eq!(doc["result"]["errors"], json!([]));
+    assert_eq!(app.entity_count().await, (total as u64, total as u64));
+    assert!(second.log().contains("import completed"));
+
+    let events = replay(&app, id).await;
+    let takeover = events
+        .iter()
+        .map(|(_, _, payload)| payload)
+        .find(|p| p["event"] == "running" && p["operation"]["attempt"] == 2)
+        .expect("a running event for the second attempt");
+    let resumed_from = takeover["operation"]["progress"]["current"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        resumed_from >= before_kill,
+        "resumed from {resumed_from}, the checkpoint was at least {before_kill}"
+    );
+}
