@@ -59,9 +59,16 @@ pub struct JobsConfig {
     /// How long a silent worker keeps a job before JetStream redelivers it; heartbeats extend it.
     #[arg(long = "ack-wait", env = "Jobs__AckWait", default_value = "30s", value_parser = parse_ack_wait)]
     pub ack_wait: Duration,
-    /// Deliveries of one job before its operation is failed.
-    #[arg(long = "max-deliver", env = "Jobs__MaxDeliver", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=100))]
-    pub max_deliver: i64,
+    /// Deliveries of one job before its operation is failed and the job dead-lettered.
+    #[arg(long = "max-deliver", env = "Jobs__MaxDeliver", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub max_deliver: u64,
+    /// How long an accepted operation may wait before the sweeper checks that its job is
+    /// in the stream (and republishes it if the intake died before publishing).
+    #[arg(long = "sweep-after", env = "Jobs__SweepAfter", default_value = "30s", value_parser = parse_positive_duration)]
+    pub sweep_after: Duration,
+    /// Longest an operation may stay accepted before the sweeper fails it.
+    #[arg(long = "max-queue-time", env = "Jobs__MaxQueueTime", default_value = "24h", value_parser = parse_positive_duration)]
+    pub max_queue_time: Duration,
 }
 
 /// How long operations and their events are kept.
@@ -73,6 +80,12 @@ pub struct RetentionConfig {
     /// How long events are kept in the events stream.
     #[arg(long = "events-retention", env = "Events__Retention", default_value = "7days", value_parser = parse_positive_duration)]
     pub events: Duration,
+    /// How long dead letters are kept.
+    #[arg(long = "deadletter-retention", env = "DeadLetters__Retention", default_value = "30days", value_parser = parse_positive_duration)]
+    pub dead_letters: Duration,
+    /// How long an `Idempotency-Key` and its answer are kept.
+    #[arg(long = "idempotency-retention", env = "Idempotency__Retention", default_value = "24h", value_parser = parse_positive_duration)]
+    pub idempotency: Duration,
 }
 
 /// One worker process.

@@ -42,7 +42,7 @@ pub fn jetstream(client: async_nats::Client) -> Context {
         .build(client)
 }
 
-/// Creates or updates the jobs stream, the events stream and the workers' consumer.
+/// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
 pub async fn declare_topology(
     js: &Context,
     names: &Names,
@@ -71,6 +71,18 @@ pub async fn declare_topology(
         ..Default::default()
     })
     .await?;
+    js.create_or_update_stream(stream::Config {
+        name: names.deadletter_stream(),
+        description: Some("Jobs and callbacks that could not be done, with the reason.".into()),
+        subjects: vec![names.deadletter_wildcard()],
+        retention: RetentionPolicy::Limits,
+        discard: DiscardPolicy::Old,
+        storage: StorageType::File,
+        max_age: retention.dead_letters,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await?;
     let jobs_stream = js.get_stream(names.jobs_stream()).await?;
     jobs_stream
         .create_consumer(workers_consumer(names, jobs))
@@ -78,7 +90,9 @@ pub async fn declare_topology(
     Ok(())
 }
 
-/// The durable pull consumer every worker process shares.
+/// The durable pull consumer every worker process shares. JetStream redelivers without
+/// limit; the worker itself dead-letters a job delivered more than `Jobs__MaxDeliver`
+/// times, so an exhausted job is never left in the work queue with nobody to fail it.
 pub fn workers_consumer(names: &Names, jobs: &JobsConfig) -> pull::Config {
     pull::Config {
         durable_name: Some(names.workers_consumer()),
@@ -86,7 +100,7 @@ pub fn workers_consumer(names: &Names, jobs: &JobsConfig) -> pull::Config {
         filter_subject: names.jobs_wildcard(),
         ack_policy: AckPolicy::Explicit,
         ack_wait: jobs.ack_wait,
-        max_deliver: jobs.max_deliver,
+        max_deliver: -1,
         max_ack_pending: 10_000,
         ..Default::default()
     }

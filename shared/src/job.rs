@@ -2,8 +2,14 @@
 //! intake still parse after a deploy. A job stays small: the items live in Valkey, so an
 //! import up to the body limit fits the default 1 MiB NATS message size.
 
+use async_nats::HeaderMap;
+use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError, PublishErrorKind};
+use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::contract::headers;
+use crate::names::Names;
 
 /// Subject token of bulk-import jobs.
 pub const BULK_IMPORT_SUBJECT: &str = "bulk-import";
@@ -22,11 +28,39 @@ impl Job {
         }
     }
 
+    /// The kind's token in the job subject.
     pub fn subject_token(&self) -> &'static str {
         match self {
             Self::BulkImportV1 { .. } => BULK_IMPORT_SUBJECT,
         }
     }
+}
+
+/// Sends a job to `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id
+/// (so the stream's duplicate window drops a re-publication) and the correlation and
+/// tenant headers; returns the future of its PubAck.
+pub async fn send(
+    jetstream: &Context,
+    names: &Names,
+    job: &Job,
+    tenant: Uuid,
+    correlation: &str,
+) -> Result<PublishAckFuture, PublishError> {
+    let operation = job.operation_id();
+    let mut job_headers = HeaderMap::new();
+    job_headers.insert(headers::NATS_MSG_ID, operation.to_string().as_str());
+    job_headers.insert(headers::NATS_CORRELATION_ID, correlation);
+    job_headers.insert(headers::NATS_TENANT_ID, tenant.to_string().as_str());
+    let payload = serde_json::to_vec(job)
+        .map_err(|e| PublishError::with_source(PublishErrorKind::Other, e))?;
+    jetstream
+        .send_publish(
+            names.job_subject(job.subject_token(), operation),
+            PublishMessage::build()
+                .payload(payload.into())
+                .headers(job_headers),
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -27,9 +27,10 @@ impl Names {
         format!("{}_JOBS", self.prefix)
     }
 
-    /// Subject of a job of one kind.
-    pub fn job_subject(&self, kind: &str) -> String {
-        format!("{}.jobs.{kind}", self.prefix)
+    /// Subject of the job of one operation: `<prefix>.jobs.<kind>.<operation>`, so that
+    /// the sweeper can ask the stream whether an operation's job is there.
+    pub fn job_subject(&self, kind: &str, operation: Uuid) -> String {
+        format!("{}.jobs.{kind}.{operation}", self.prefix)
     }
 
     /// Wildcard over every job subject.
@@ -60,6 +61,48 @@ impl Names {
     /// Wildcard over every event.
     pub fn events_wildcard(&self) -> String {
         format!("{}.events.>", self.prefix)
+    }
+
+    /// Core NATS subject telling the worker that owns an operation to stop at its next
+    /// checkpoint.
+    pub fn cancel_subject(&self, operation: Uuid) -> String {
+        format!("{}.cancel.{operation}", self.prefix)
+    }
+
+    /// Wildcard over every cancel notice.
+    pub fn cancel_wildcard(&self) -> String {
+        format!("{}.cancel.*", self.prefix)
+    }
+
+    /// Stream keeping dead letters: exhausted jobs (and undeliverable callbacks).
+    pub fn deadletter_stream(&self) -> String {
+        format!("{}_DEADLETTER", self.prefix)
+    }
+
+    /// `<prefix>.deadletter.jobs.<operationId>`.
+    pub fn deadletter_job_subject(&self, operation: Uuid) -> String {
+        format!("{}.deadletter.jobs.{operation}", self.prefix)
+    }
+
+    /// Wildcard over every dead letter.
+    pub fn deadletter_wildcard(&self) -> String {
+        format!("{}.deadletter.>", self.prefix)
+    }
+
+    /// Sorted set of operations accepted but maybe not yet started, by creation time: the
+    /// sweeper's work list.
+    pub fn pending_key(&self) -> String {
+        format!("{}:pending", self.prefix)
+    }
+
+    /// Lock held by the one sweeper that runs at a time.
+    pub fn sweeper_lock_key(&self) -> String {
+        format!("{}:sweeper", self.prefix)
+    }
+
+    /// An idempotency record: `scope` is a digest of method, path and key.
+    pub fn idempotency_key(&self, tenant: Uuid, scope: &str) -> String {
+        format!("{}:tenant:{{{tenant}}}:idem:{scope}", self.prefix)
     }
 
     /// Hash holding an operation's record.
@@ -105,6 +148,9 @@ mod tests {
         assert!(names.operation_key(id).contains(&tag));
         assert!(names.items_key(id).contains(&tag));
         assert!(names.errors_key(id).contains(&tag));
-        assert_eq!(names.job_subject("bulk-import"), "t1.jobs.bulk-import");
+        assert_eq!(
+            names.job_subject("bulk-import", id),
+            format!("t1.jobs.bulk-import.{id}")
+        );
     }
 }

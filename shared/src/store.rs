@@ -6,6 +6,7 @@
 //! [`Store::deadline`], never a hang.
 
 mod entities;
+mod idempotency;
 mod operations;
 mod record;
 mod scripts;
@@ -19,9 +20,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::names::Names;
 
 pub use entities::EntityCreated;
-pub use operations::{NewOperation, OperationPage};
+pub use idempotency::{Reservation, StoredAnswer};
+pub use operations::{CancelOutcome, NewOperation, OperationPage};
 pub use record::Record;
-pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
+pub use transitions::{Checkpoint, CheckpointOutcome, Claim, Delivery, FailOutcome};
 
 /// Errors of the store. None of them is the caller's fault; all may pass.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,23 @@ impl Store {
                 .map(drop)
         })
         .await
+    }
+
+    /// Takes the lock `key` for `ttl` unless someone holds it; true when taken.
+    pub async fn try_lock(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let taken: Option<String> = self
+            .bounded(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg("1")
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(taken.is_some())
     }
 
     fn conn(&self) -> ConnectionManager {

@@ -45,7 +45,7 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
     assert_eq!(app.entity_count().await, (4_000, 4_000));
     for worker in &workers {
         assert!(
-            worker.log().contains("import completed"),
+            worker.log().contains("import ended"),
             "each worker took a share; one logged:\n{}",
             worker.log()
         );
@@ -96,7 +96,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
     assert_eq!(doc["result"]["failed"], 0);
     assert_eq!(doc["result"]["errors"], json!([]));
     assert_eq!(app.entity_count().await, (total as u64, total as u64));
-    assert!(second.log().contains("import completed"));
+    assert!(second.log().contains("import ended"));
 
     let events = replay(&app, id).await;
     let takeover = events

@@ -5,14 +5,12 @@
 //! The event is sent before the job on the same connection, so it is stored before any
 //! worker can receive the job and publish `running`.
 
-use async_nats::HeaderMap;
-use async_nats::jetstream::message::PublishMessage;
 use serde_json::value::RawValue;
 use shared::clock;
 use shared::connect::DEADLINE;
-use shared::contract::{Problem, headers};
+use shared::contract::Problem;
 use shared::event::{Event, EventKind};
-use shared::job::Job;
+use shared::job::{self, Job};
 use shared::store::{FailOutcome, NewOperation, Record};
 use uuid::Uuid;
 
@@ -39,6 +37,8 @@ pub async fn accept(
         created_millis: clock::now_millis(),
     };
     let record = deps.store.create_operation(&new, items).await?;
+    #[cfg(feature = "fail-points")]
+    crate::fail_point::reached("intake-after-record");
     let job = Job::BulkImportV1 {
         operation_id: new.id,
         tenant_id: new.tenant,
@@ -55,20 +55,16 @@ async fn publish(state: &AppState, record: &Record, job: &Job) -> Result<(), asy
     let deps = state.deps();
     let doc = &record.document;
     let event = Event::of(EventKind::Accepted, doc.clone());
-    let mut job_headers = HeaderMap::new();
-    job_headers.insert(headers::NATS_MSG_ID, doc.operation_id.to_string().as_str());
-    job_headers.insert(headers::NATS_CORRELATION_ID, doc.correlation_id.as_str());
-    job_headers.insert(headers::NATS_TENANT_ID, doc.tenant_id.to_string().as_str());
-    let message = PublishMessage::build()
-        .payload(serde_json::to_vec(job)?.into())
-        .headers(job_headers);
-
     let acks = async {
         let event_ack = state.events().send(&event).await?;
-        let job_ack = deps
-            .jetstream
-            .send_publish(deps.names.job_subject(job.subject_token()), message)
-            .await?;
+        let job_ack = job::send(
+            &deps.jetstream,
+            &deps.names,
+            job,
+            doc.tenant_id,
+            &doc.correlation_id,
+        )
+        .await?;
         let (event_ack, job_ack) = tokio::join!(event_ack, job_ack);
         event_ack?;
         job_ack?;

@@ -3,11 +3,15 @@
 //! A request goes `routes` (the one route table) → a handler in `routes/` → `accept` (the
 //! path of a long-running operation: Valkey record, then JetStream) or the `Store` → an
 //! answer. Around every route, `middleware` sets the correlation id, checks `Accept`, logs
-//! one line, and renders every error as an RFC 9457 problem (`problem`).
+//! one line, and renders every error as an RFC 9457 problem (`problem`); around every
+//! `POST`, `idempotency` reserves and replays `Idempotency-Key`s.
 
 mod accept;
 mod body;
 mod context;
+#[cfg(feature = "fail-points")]
+mod fail_point;
+mod idempotency;
 mod long_poll;
 mod middleware;
 mod problem;

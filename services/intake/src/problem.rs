@@ -43,6 +43,11 @@ impl ApiError {
         error
     }
 
+    /// Marks the error as one the same request may get past later.
+    pub fn set_retryable(&mut self) {
+        self.problem.retryable = true;
+    }
+
     /// Replaces the machine `code`.
     pub fn with_code(mut self, code: &str) -> Self {
         self.problem.problem_type = format!("https://participant.dev/problems/{code}");

@@ -13,7 +13,8 @@ use shared::clock;
 use shared::contract::ItemError;
 use shared::entity::{self, DUPLICATE, NAME_REQUIRED};
 use shared::event::{Event, EventKind};
-use shared::store::{Checkpoint, CheckpointOutcome, Claim, EntityCreated};
+use shared::contract::OperationStatus;
+use shared::store::{Checkpoint, CheckpointOutcome, Claim, Delivery, EntityCreated};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -30,17 +31,22 @@ pub async fn run(
     message: Arc<jetstream::Message>,
     operation: Uuid,
     tenant: Uuid,
-    attempt: u64,
+    delivery: Delivery,
 ) -> anyhow::Result<Outcome> {
     let store = &ctx.deps.store;
+    let cancel = ctx.cancels.register(operation);
     let claim = store
-        .claim(operation, attempt, BATCH, clock::now_millis())
+        .claim(operation, delivery, BATCH, clock::now_millis())
         .await
         .context("claiming the operation")?;
     let (record, mut items) = match claim {
         Claim::Run { record, items } => (record, items),
-        Claim::Ended(record) => return job::republish_terminal(ctx, record).await,
+        Claim::Ended(record) => return job::republish_terminal(ctx, *record).await,
         Claim::Superseded => return Ok(Outcome::Superseded),
+        Claim::Duplicate => {
+            tracing::info!("another message for this operation is running it; dropping this one");
+            return Ok(Outcome::Finished);
+        }
         Claim::Missing => {
             tracing::warn!("no record for this job; dropping it");
             return Ok(Outcome::Finished);
@@ -60,7 +66,7 @@ pub async fn run(
         store.clone(),
         message,
         operation,
-        attempt,
+        delivery,
         ctx.settings.jobs.ack_wait,
         superseded.clone(),
     );
@@ -69,15 +75,18 @@ pub async fn run(
         if superseded.is_cancelled() {
             return Ok(Outcome::Superseded);
         }
-        if ctx.shutdown.is_cancelled() {
+        if ctx.shutdown.is_cancelled() && !cancel.token.is_cancelled() {
             await_acks(acks).await?;
             return Ok(Outcome::Interrupted);
         }
-        let outcome = import_batch(ctx, operation, tenant, cursor, &items).await?;
+        if cancel.token.is_cancelled() {
+            items.clear();
+        }
+        let outcome = import_batch(ctx, operation, tenant, cursor, &items, &cancel.token).await?;
         let count = items.len() as u64;
         let last = cursor + count >= total;
         let checkpoint = Checkpoint {
-            attempt,
+            delivery,
             start: cursor,
             count,
             succeeded: outcome.succeeded,
@@ -91,16 +100,14 @@ pub async fn run(
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };
         cursor += count;
-        if last {
-            tracing::info!(
-                succeeded = record.document.result.as_ref().map(|r| r.succeeded),
-                "import completed"
-            );
-            acks.push(
-                ctx.events
-                    .send(&Event::of(EventKind::Completed, record.document))
-                    .await?,
-            );
+        let ended = match record.document.status {
+            OperationStatus::Completed => Some(EventKind::Completed),
+            OperationStatus::Cancelled => Some(EventKind::Cancelled),
+            _ => None,
+        };
+        if let Some(kind) = ended {
+            tracing::info!(status = kind.as_str(), processed = cursor, "import ended");
+            acks.push(ctx.events.send(&Event::of(kind, record.document)).await?);
             await_acks(acks).await?;
             return Ok(Outcome::Finished);
         }
@@ -131,6 +138,7 @@ async fn import_batch(
     tenant: Uuid,
     start: u64,
     items: &[String],
+    cancelled: &CancellationToken,
 ) -> anyhow::Result<BatchOutcome> {
     let now = clock::now_millis();
     let mut entities = Vec::with_capacity(items.len());
@@ -152,7 +160,11 @@ async fn import_batch(
     let created = ctx.deps.store.import_entities(tenant, &entities).await?;
     let latency = ctx.settings.worker.simulated_item_latency;
     if !latency.is_zero() {
-        tokio::time::sleep(latency * u32::try_from(items.len()).unwrap_or(u32::MAX)).await;
+        let simulated = latency * u32::try_from(items.len()).unwrap_or(u32::MAX);
+        tokio::select! {
+            () = cancelled.cancelled() => {}
+            () = tokio::time::sleep(simulated) => {}
+        }
     }
 
     let mut outcome = BatchOutcome {

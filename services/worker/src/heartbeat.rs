@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 use shared::clock;
-use shared::store::Store;
+use shared::store::{Delivery, Store};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -28,13 +28,13 @@ impl Drop for Heartbeat {
 }
 
 impl Heartbeat {
-    /// Starts beating for `attempt` of `operation`; cancels `superseded` when it learns a
-    /// later attempt owns the operation.
+    /// Starts beating for `delivery` of `operation`; cancels `superseded` when it learns
+    /// the delivery no longer owns the running operation.
     pub fn start(
         store: Store,
         message: Arc<jetstream::Message>,
         operation: Uuid,
-        attempt: u64,
+        delivery: Delivery,
         ack_wait: Duration,
         superseded: CancellationToken,
     ) -> Self {
@@ -49,7 +49,7 @@ impl Heartbeat {
                         tracing::warn!(%error, "in-progress ack not sent");
                     }
                     match store
-                        .heartbeat(operation, attempt, clock::now_millis())
+                        .heartbeat(operation, delivery, clock::now_millis())
                         .await
                     {
                         Ok(true) => {}

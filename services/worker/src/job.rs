@@ -10,18 +10,22 @@ use shared::connect::Deps;
 use shared::contract::{OperationStatus, headers};
 use shared::event::{Event, EventKind, EventPublisher};
 use shared::job::Job;
-use shared::store::Record;
+use shared::store::{Delivery, Record};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, field};
+use uuid::Uuid;
 
 use crate::bulk_import;
+use crate::cancels::Cancels;
+use crate::dead_letter;
 
 /// What every job of one worker shares.
 pub struct Context {
     pub settings: Settings,
     pub deps: Deps,
     pub events: EventPublisher,
+    pub cancels: Arc<Cancels>,
     pub shutdown: CancellationToken,
 }
 
@@ -32,6 +36,7 @@ impl Context {
             settings,
             deps,
             events,
+            cancels: Arc::new(Cancels::default()),
             shutdown,
         }
     }
@@ -40,9 +45,10 @@ impl Context {
 /// How one delivery ended, and so how it is acknowledged.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The operation is terminal in Valkey and its events are stored: `Ack`.
+    /// The operation is terminal in Valkey and its events are stored, or the job is a
+    /// duplicate of one another delivery runs: `Ack`.
     Finished,
-    /// A later delivery owns the operation: leave this one alone.
+    /// A later delivery of this job owns the operation: leave this one alone.
     Superseded,
     /// Stopped at a checkpoint because the worker is shutting down: `Nak` for another.
     Interrupted,
@@ -50,67 +56,102 @@ pub enum Outcome {
 
 /// Runs one delivery, holding its slot until it is acknowledged.
 pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: OwnedSemaphorePermit) {
-    let attempt = message
-        .info()
-        .map(|i| u64::try_from(i.delivered).unwrap_or(1))
-        .unwrap_or(1);
-    let correlation = message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get(headers::NATS_CORRELATION_ID))
-        .map(|v| v.as_str().to_owned())
-        .unwrap_or_default();
+    let delivery = match message.info() {
+        Ok(info) => Delivery {
+            stream_sequence: info.stream_sequence,
+            attempt: u64::try_from(info.delivered).unwrap_or(1),
+        },
+        Err(error) => {
+            tracing::error!(%error, "a job without delivery metadata; leaving it");
+            return;
+        }
+    };
+    let header = |name: &str| {
+        message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
+    let correlation = header(headers::NATS_CORRELATION_ID).unwrap_or_default();
+    let operation: Option<Uuid> = message
+        .subject
+        .rsplit('.')
+        .next()
+        .and_then(|id| id.parse().ok());
     let span = tracing::info_span!(
         "job",
         operation = field::Empty,
         tenant = field::Empty,
         correlation = %correlation,
-        attempt
+        attempt = delivery.attempt
     );
+    if let Some(operation) = operation {
+        span.record("operation", field::display(operation));
+    }
     async move {
         let job = match serde_json::from_slice::<Job>(&message.payload) {
             Ok(job) => job,
             Err(error) => {
-                tracing::error!(%error, "job payload cannot be parsed; terminating it");
-                acknowledge(&message, AckKind::Term).await;
+                tracing::error!(%error, "job payload cannot be parsed");
+                let dead = dead_letter::unreadable(&ctx, &message, operation, delivery).await;
+                settle(&message, dead.map(|()| Outcome::Finished), delivery).await;
                 return;
             }
         };
-        let span = tracing::Span::current();
-        span.record("operation", field::display(job.operation_id()));
         let message = Arc::new(message);
-        let outcome = match &job {
-            Job::BulkImportV1 {
-                operation_id,
-                tenant_id,
-            } => {
-                span.record("tenant", field::display(tenant_id));
-                bulk_import::run(&ctx, message.clone(), *operation_id, *tenant_id, attempt).await
+        let outcome = if delivery.attempt > ctx.settings.jobs.max_deliver {
+            dead_letter::exhausted(&ctx, &message, &job, delivery)
+                .await
+                .map(|()| Outcome::Finished)
+        } else {
+            match &job {
+                Job::BulkImportV1 {
+                    operation_id,
+                    tenant_id,
+                } => {
+                    tracing::Span::current().record("tenant", field::display(tenant_id));
+                    bulk_import::run(&ctx, message.clone(), *operation_id, *tenant_id, delivery)
+                        .await
+                }
             }
         };
-        match outcome {
-            Ok(Outcome::Finished) => acknowledge(&message, AckKind::Ack).await,
-            Ok(Outcome::Superseded) => {
-                tracing::info!("a later delivery owns the operation; leaving it")
-            }
-            Ok(Outcome::Interrupted) => {
-                tracing::info!("stopped at a checkpoint; handing the job back");
-                acknowledge(&message, AckKind::Nak(None)).await;
-            }
-            Err(error) => {
-                let delay = retry_delay(attempt);
-                tracing::warn!(error = format!("{error:#}"), retry_in = ?delay, "job failed for now");
-                acknowledge(&message, AckKind::Nak(Some(delay))).await;
-            }
-        }
+        settle(&message, outcome, delivery).await;
     }
     .instrument(span)
     .await
 }
 
+/// Acknowledges a delivery by its outcome.
+async fn settle(
+    message: &jetstream::Message,
+    outcome: anyhow::Result<Outcome>,
+    delivery: Delivery,
+) {
+    let kind = match outcome {
+        Ok(Outcome::Finished) => AckKind::Ack,
+        Ok(Outcome::Superseded) => {
+            tracing::info!("a later delivery owns the operation; leaving it");
+            return;
+        }
+        Ok(Outcome::Interrupted) => {
+            tracing::info!("stopped at a checkpoint; handing the job back");
+            AckKind::Nak(None)
+        }
+        Err(error) => {
+            let delay = retry_delay(delivery.attempt);
+            tracing::warn!(error = format!("{error:#}"), retry_in = ?delay, "job failed for now");
+            AckKind::Nak(Some(delay))
+        }
+    };
+    if let Err(error) = message.ack_with(kind).await {
+        tracing::warn!(%error, ?kind, "acknowledgement not sent; JetStream will redeliver");
+    }
+}
+
 /// Publishes the terminal event of an operation that already ended (a redelivery after a
-/// crash between the result and the ack); its id is the one first used, so the events
-/// stream drops it if it was stored before.
+/// crash between the result and the ack, or a job cancelled before it started); its id is
+/// the one first used, so the events stream drops it if it was stored before.
 pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result<Outcome> {
     let kind = match record.document.status {
         OperationStatus::Completed => EventKind::Completed,
@@ -131,12 +172,6 @@ fn retry_delay(attempt: u64) -> Duration {
         .min(6);
     let base = Duration::from_millis(500) * 2u32.pow(exponent);
     base.mul_f64(0.8 + fastrand::f64() * 0.4)
-}
-
-async fn acknowledge(message: &jetstream::Message, kind: AckKind) {
-    if let Err(error) = message.ack_with(kind).await {
-        tracing::warn!(%error, ?kind, "acknowledgement not sent; JetStream will redeliver");
-    }
 }
 
 #[cfg(test)]

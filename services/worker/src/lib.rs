@@ -1,13 +1,19 @@
 //! The worker: pulls jobs from the shared durable consumer and runs them.
 //!
 //! `pull` takes jobs only for free slots; `job` runs one delivery and acknowledges it by
-//! its outcome; `bulk_import` is the work itself, checkpointed in Valkey item batch by item
-//! batch; `heartbeat` keeps a long job's delivery and `updatedAt` alive meanwhile.
+//! its outcome; `bulk_import` is the work itself, checkpointed in Valkey batch by batch;
+//! `heartbeat` keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels`
+//! carries cancel notices to running jobs; `dead_letter` ends jobs delivered too often or
+//! unreadable; `sweeper` republishes the jobs of operations the intake accepted but never
+//! queued.
 
 mod bulk_import;
+mod cancels;
+mod dead_letter;
 mod heartbeat;
 mod job;
 mod pull;
+mod sweeper;
 
 use std::time::Duration;
 

@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::job;
+use crate::{job, sweeper};
 
 /// How long one pull request waits on the server for jobs.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
@@ -26,6 +26,12 @@ pub async fn run(
     let slots = Arc::new(Semaphore::new(usize::from(settings.worker.concurrency)));
     let tasks = TaskTracker::new();
     let context = Arc::new(job::Context::new(settings, deps, shutdown.clone()));
+    tasks.spawn(context.cancels.clone().listen(
+        context.deps.nats.clone(),
+        context.deps.names.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(sweeper::run(context.clone(), shutdown.clone()));
     let mut backoff = Duration::from_millis(100);
     tracing::info!(
         concurrency = context.settings.worker.concurrency,

@@ -22,6 +22,19 @@ pub struct NewOperation {
     pub created_millis: i64,
 }
 
+/// The outcome of a cancel request.
+#[derive(Debug)]
+pub enum CancelOutcome {
+    /// It had not started: cancelled now.
+    Cancelled(Box<Record>),
+    /// It is running: its worker will stop at the next checkpoint.
+    Requested(Box<Record>),
+    AlreadyCancelled(Box<Record>),
+    /// Completed or failed: too late.
+    AlreadyEnded(Box<Record>),
+    NotFound,
+}
+
 /// One page of a tenant's operations, newest first.
 #[derive(Clone, Debug)]
 pub struct OperationPage {
@@ -91,9 +104,20 @@ impl Store {
             .arg(names.operation_key(new.id))
             .arg(&fields)
             .ignore();
+        let index = names.tenant_operations_key(new.tenant);
         pipe.cmd("ZADD")
-            .arg(names.tenant_operations_key(new.tenant))
+            .arg(&index)
             .arg(0)
+            .arg(new.id.to_string())
+            .ignore();
+        pipe.cmd("ZREMRANGEBYLEX")
+            .arg(&index)
+            .arg("-")
+            .arg(format!("({}", self.expired_before(new.created_millis)))
+            .ignore();
+        pipe.cmd("ZADD")
+            .arg(names.pending_key())
+            .arg(new.created_millis)
             .arg(new.id.to_string())
             .ignore();
         let mut conn = self.conn();
@@ -117,6 +141,92 @@ impl Store {
             .pop()
             .flatten()
             .filter(|r| r.document.tenant_id == tenant))
+    }
+
+    /// The record of an operation, whoever's it is (for the worker's own bookkeeping).
+    pub async fn record(&self, operation: Uuid) -> Result<Option<Record>, StoreError> {
+        Ok(self.records(&[operation]).await?.pop().flatten())
+    }
+
+    /// Cancels an operation of `tenant` (contract §2 `DELETE`).
+    pub async fn cancel(
+        &self,
+        tenant: Uuid,
+        operation: Uuid,
+        now_millis: i64,
+    ) -> Result<CancelOutcome, StoreError> {
+        let names = &self.names;
+        let mut invocation = super::scripts::CANCEL.prepare_invoke();
+        invocation
+            .key(names.operation_key(operation))
+            .key(names.items_key(operation))
+            .key(names.errors_key(operation))
+            .arg(tenant.to_string())
+            .arg(now_millis)
+            .arg(self.retention_secs());
+        let mut conn = self.conn();
+        let (outcome, hash, errors): super::transitions::Reply =
+            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let record = || record::parse(operation, &hash, &errors).map(Box::new);
+        Ok(match outcome.as_str() {
+            "cancelled" => CancelOutcome::Cancelled(record()?),
+            "requested" => CancelOutcome::Requested(record()?),
+            "already" => CancelOutcome::AlreadyCancelled(record()?),
+            "conflict" => CancelOutcome::AlreadyEnded(record()?),
+            "missing" => CancelOutcome::NotFound,
+            other => return Err(StoreError::Unexpected(format!("cancel: {other}"))),
+        })
+    }
+
+    /// Operations accepted before `created_before_millis` that may still wait for a worker,
+    /// oldest first.
+    pub async fn pending(
+        &self,
+        created_before_millis: i64,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut conn = self.conn();
+        let ids: Vec<String> = self
+            .bounded(
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(self.names.pending_key())
+                    .arg("-inf")
+                    .arg(format!("({created_before_millis}"))
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(limit)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+    }
+
+    /// Takes operations off the sweeper's work list.
+    pub async fn forget_pending(&self, operations: &[Uuid]) -> Result<(), StoreError> {
+        if operations.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let ids: Vec<String> = operations.iter().map(Uuid::to_string).collect();
+        self.bounded(
+            redis::cmd("ZREM")
+                .arg(self.names.pending_key())
+                .arg(ids)
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    /// The smallest operation id created at `created_millis` less the retention: every id
+    /// below it belongs to an operation that has expired.
+    fn expired_before(&self, created_millis: i64) -> Uuid {
+        let retention = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = u64::try_from(created_millis.saturating_sub(retention)).unwrap_or(0);
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&cutoff.to_be_bytes()[2..]);
+        bytes[6] = 0x70;
+        bytes[8] = 0x80;
+        Uuid::from_bytes(bytes)
     }
 
     /// A page of the tenant's operations, newest first, optionally of one status, after

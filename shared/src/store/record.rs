@@ -41,6 +41,8 @@ pub mod field {
 pub struct Record {
     pub document: StatusDocument,
     pub revision: u64,
+    /// When it was accepted, in unix milliseconds.
+    pub created_millis: i64,
 }
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
@@ -114,5 +116,9 @@ pub fn parse(
     Ok(Record {
         document,
         revision: number(field::REVISION),
+        created_millis: hash
+            .get(field::CREATED)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default(),
     })
 }

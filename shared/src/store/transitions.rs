@@ -1,6 +1,7 @@
-//! The worker's side of an operation's lifecycle: claim it for a delivery attempt,
-//! checkpoint progress, keep it alive, end it. Each is one script, fenced by the attempt:
-//! a worker whose attempt has been superseded is refused, atomically.
+//! The worker's side of an operation's lifecycle: claim it for a delivery, checkpoint
+//! progress, keep it alive, end it. Each is one script, fenced by the owning delivery
+//! (`<stream sequence>:<delivery count>`): a worker whose delivery has been superseded is
+//! refused, atomically.
 
 use std::collections::HashMap;
 
@@ -12,15 +13,31 @@ use super::{Store, StoreError};
 
 pub(super) type Reply = (String, HashMap<String, String>, Vec<String>);
 
-/// The outcome of claiming an operation for a delivery attempt.
+/// One delivery of a job message: the message's stream sequence and its delivery count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub stream_sequence: u64,
+    pub attempt: u64,
+}
+
+impl Delivery {
+    /// How the record names its owner.
+    pub fn owner(&self) -> String {
+        format!("{}:{}", self.stream_sequence, self.attempt)
+    }
+}
+
+/// The outcome of claiming an operation for a delivery.
 #[derive(Debug)]
 pub enum Claim {
-    /// Running under this attempt; `items` are the next items from the checkpoint.
-    Run { record: Record, items: Vec<String> },
+    /// Running under this delivery; `items` are the next items from the checkpoint.
+    Run { record: Box<Record>, items: Vec<String> },
     /// It already ended; its record, to re-send the terminal event.
-    Ended(Record),
-    /// A later attempt owns it.
+    Ended(Box<Record>),
+    /// A later delivery of the same message owns it.
     Superseded,
+    /// Another message for the same operation owns it (a republished duplicate).
+    Duplicate,
     /// No record: expired, or never written.
     Missing,
 }
@@ -28,22 +45,24 @@ pub enum Claim {
 /// One checkpoint: the outcome of items `start .. start + count`.
 #[derive(Debug)]
 pub struct Checkpoint<'a> {
-    pub attempt: u64,
+    pub delivery: Delivery,
     pub start: u64,
     pub count: u64,
     pub succeeded: u64,
     pub failed: u64,
     /// Per-item errors, as JSON.
     pub errors: &'a [String],
-    /// True for the last items: the operation completes in the same step.
+    /// True for the last items: the operation completes in the same step. (A requested
+    /// cancel also ends it, as cancelled.)
     pub last: bool,
     pub now_millis: i64,
 }
 
 #[derive(Debug)]
 pub enum CheckpointOutcome {
+    /// Recorded; the record says whether the operation is still running or has ended.
     Recorded(Box<Record>),
-    /// Another attempt owns the operation, or it is no longer running.
+    /// Another delivery owns the operation, or it is no longer running.
     Refused,
 }
 
@@ -55,12 +74,11 @@ pub enum FailOutcome {
 }
 
 impl Store {
-    /// Claims `operation` for delivery `attempt`, returning up to `batch` items from its
-    /// checkpoint.
+    /// Claims `operation` for `delivery`, returning up to `batch` items from its checkpoint.
     pub async fn claim(
         &self,
         operation: Uuid,
-        attempt: u64,
+        delivery: Delivery,
         batch: usize,
         now_millis: i64,
     ) -> Result<Claim, StoreError> {
@@ -70,18 +88,20 @@ impl Store {
             .key(names.operation_key(operation))
             .key(names.items_key(operation))
             .key(names.errors_key(operation))
-            .arg(attempt)
+            .arg(delivery.stream_sequence)
+            .arg(delivery.attempt)
             .arg(now_millis)
             .arg(batch);
         let mut conn = self.conn();
         let (outcome, hash, list): Reply = self.bounded(invocation.invoke_async(&mut conn)).await?;
         Ok(match outcome.as_str() {
             "run" => Claim::Run {
-                record: record::parse(operation, &hash, &[])?,
+                record: Box::new(record::parse(operation, &hash, &[])?),
                 items: list,
             },
-            "terminal" => Claim::Ended(record::parse(operation, &hash, &list)?),
+            "terminal" => Claim::Ended(Box::new(record::parse(operation, &hash, &list)?)),
             "stale" => Claim::Superseded,
+            "duplicate" => Claim::Duplicate,
             "missing" => Claim::Missing,
             other => return Err(StoreError::Unexpected(format!("claim: {other}"))),
         })
@@ -118,7 +138,7 @@ impl Store {
             .key(names.operation_key(operation))
             .key(names.errors_key(operation))
             .key(names.items_key(operation))
-            .arg(checkpoint.attempt)
+            .arg(checkpoint.delivery.owner())
             .arg(checkpoint.start)
             .arg(checkpoint.count)
             .arg(checkpoint.succeeded)
@@ -141,18 +161,18 @@ impl Store {
         })
     }
 
-    /// Advances `updatedAt` while `attempt` owns the running operation; false once it
+    /// Advances `updatedAt` while `delivery` owns the running operation; false once it
     /// does not.
     pub async fn heartbeat(
         &self,
         operation: Uuid,
-        attempt: u64,
+        delivery: Delivery,
         now_millis: i64,
     ) -> Result<bool, StoreError> {
         let mut invocation = scripts::HEARTBEAT.prepare_invoke();
         invocation
             .key(self.names.operation_key(operation))
-            .arg(attempt)
+            .arg(delivery.owner())
             .arg(now_millis);
         let mut conn = self.conn();
         let owned: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;

@@ -23,6 +23,8 @@ pub struct Options {
     pub worker: bool,
     pub max_body_bytes: u64,
     pub ack_wait: Duration,
+    pub max_deliver: u64,
+    pub sweep_after: Duration,
     pub simulated_item_latency: Duration,
 }
 
@@ -32,6 +34,8 @@ impl Default for Options {
             worker: true,
             max_body_bytes: 16 * 1024 * 1024,
             ack_wait: Duration::from_secs(30),
+            max_deliver: 5,
+            sweep_after: Duration::from_secs(30),
             simulated_item_latency: Duration::ZERO,
         }
     }
@@ -106,11 +110,15 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
         },
         jobs: JobsConfig {
             ack_wait: options.ack_wait,
-            max_deliver: 5,
+            max_deliver: options.max_deliver,
+            sweep_after: options.sweep_after,
+            max_queue_time: Duration::from_secs(24 * 3600),
         },
         retention: RetentionConfig {
             operations: Duration::from_secs(7 * 24 * 3600),
             events: Duration::from_secs(3600),
+            dead_letters: Duration::from_secs(3600),
+            idempotency: Duration::from_secs(24 * 3600),
         },
         worker: WorkerConfig {
             concurrency: 8,
@@ -235,6 +243,10 @@ impl TestApp {
             format!("{}ms", s.jobs.ack_wait.as_millis()),
             "--events-retention".into(),
             format!("{}s", s.retention.events.as_secs()),
+            "--max-deliver".into(),
+            s.jobs.max_deliver.to_string(),
+            "--sweep-after".into(),
+            format!("{}ms", s.jobs.sweep_after.as_millis()),
         ]
     }
 }

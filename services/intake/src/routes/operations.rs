@@ -68,9 +68,14 @@ pub async fn show(
         set_caching_headers(response.headers_mut(), &record);
         return Ok(response);
     }
-    let mut response = Json(&record.document).into_response();
-    set_caching_headers(response.headers_mut(), &record);
-    Ok(response)
+    Ok(document_response(StatusCode::OK, &record))
+}
+
+/// A status document answer, with its `ETag` and, while not terminal, `Retry-After`.
+pub fn document_response(status: StatusCode, record: &Record) -> Response {
+    let mut response = (status, Json(&record.document)).into_response();
+    set_caching_headers(response.headers_mut(), record);
+    response
 }
 
 #[derive(Serialize)]

@@ -1,18 +1,19 @@
 -- Records the outcome of items [start, start + count) and advances progress, in one step.
--- Refused unless the caller's attempt still owns the running operation and the checkpoint
+-- Refused unless the caller's delivery still owns the running operation and the checkpoint
 -- is exactly where the record says it is, so progress never goes backwards and no item is
--- counted twice.
+-- counted twice. Ends the operation when these were the last items (completed) or when a
+-- cancel was requested (cancelled, keeping the partial result).
 -- KEYS[1] operation hash, KEYS[2] errors list, KEYS[3] items list
--- ARGV[1] attempt, ARGV[2] start, ARGV[3] count, ARGV[4] succeeded, ARGV[5] failed,
+-- ARGV[1] owner, ARGV[2] start, ARGV[3] count, ARGV[4] succeeded, ARGV[5] failed,
 -- ARGV[6] now (unix ms), ARGV[7] '1' when these are the last items, ARGV[8] retention (s),
 -- ARGV[9..] per-item errors as JSON
--- Returns {outcome, record, errors}: 'ok', 'stale' (another attempt owns it),
+-- Returns {outcome, record, errors}: 'ok', 'stale' (another delivery owns it),
 -- 'not_running', 'out_of_step' (these items were already recorded).
-local h = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'cur')
+local h = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cur', 'cancel')
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
 end
-if tonumber(h[2]) ~= tonumber(ARGV[1]) then
+if h[2] ~= ARGV[1] then
   return {'stale', {}, {}}
 end
 if tonumber(h[3]) ~= tonumber(ARGV[2]) then
@@ -25,10 +26,16 @@ redis.call('HINCRBY', KEYS[1], 'rev', 1)
 if #ARGV > 8 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 9))
 end
-if ARGV[7] ~= '1' then
+local ending = nil
+if ARGV[7] == '1' then
+  ending = 'completed'
+elseif h[4] == '1' then
+  ending = 'cancelled'
+end
+if not ending then
   return {'ok', redis.call('HGETALL', KEYS[1]), {}}
 end
-redis.call('HSET', KEYS[1], 'status', 'completed', 'completed', ARGV[6])
+redis.call('HSET', KEYS[1], 'status', ending, 'completed', ARGV[6])
 redis.call('DEL', KEYS[3])
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 redis.call('EXPIRE', KEYS[2], ARGV[8])

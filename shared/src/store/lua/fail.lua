@@ -1,7 +1,8 @@
--- Ends an operation as failed, unless it already ended or a later attempt owns it.
+-- Ends an operation as failed, unless it already ended or a later delivery owns it.
 -- KEYS[1] operation hash, KEYS[2] items list, KEYS[3] errors list
--- ARGV[1] attempt of the caller (0: the intake, before any delivery), ARGV[2] now (unix ms),
--- ARGV[3] the error as an RFC 9457 problem in JSON, ARGV[4] retention (s)
+-- ARGV[1] delivery count of the caller (0: the intake, before any delivery),
+-- ARGV[2] now (unix ms), ARGV[3] the error as an RFC 9457 problem in JSON,
+-- ARGV[4] retention (s)
 -- Returns {outcome, record, errors}: 'ok', 'missing', 'terminal', 'stale'.
 local h = redis.call('HMGET', KEYS[1], 'status', 'attempt')
 if not h[1] then

@@ -1,27 +1,38 @@
--- Claims an operation for one delivery attempt of its job.
+-- Claims an operation for one delivery of its job message.
+-- The owner is "<stream sequence>:<delivery count>": a later delivery of the same message
+-- takes over from an earlier one (the earlier worker is presumed dead, and is fenced out
+-- from now on); a different message for the same operation (a republished duplicate) never
+-- takes over from a live one.
 -- KEYS[1] operation hash, KEYS[2] items list, KEYS[3] errors list
--- ARGV[1] delivery attempt, ARGV[2] now (unix ms), ARGV[3] how many items to return
+-- ARGV[1] stream sequence, ARGV[2] delivery count, ARGV[3] now (unix ms),
+-- ARGV[4] how many items to return
 -- Returns {outcome, record, items-or-errors}:
---   'missing'  no record (expired or never written)
---   'terminal' already ended; the record and its errors, so the terminal event can be re-sent
---   'stale'    a later attempt owns the operation
---   'run'      now running under this attempt; the record and the first items from the checkpoint
-local status = redis.call('HGET', KEYS[1], 'status')
+--   'missing'   no record (expired or never written)
+--   'terminal'  already ended; the record and its errors, so the terminal event can be re-sent
+--   'stale'     a later delivery of this message owns the operation
+--   'duplicate' another message owns the operation
+--   'run'       now running under this delivery; the record and the items from the checkpoint
+local h = redis.call('HMGET', KEYS[1], 'status', 'owner_seq', 'attempt')
+local status = h[1]
 if not status then
   return {'missing', {}, {}}
 end
 if status ~= 'accepted' and status ~= 'running' then
   return {'terminal', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
 end
-local attempt = tonumber(ARGV[1])
-if tonumber(redis.call('HGET', KEYS[1], 'attempt')) > attempt then
-  return {'stale', {}, {}}
+if status == 'running' then
+  if h[2] ~= ARGV[1] then
+    return {'duplicate', {}, {}}
+  end
+  if tonumber(h[3]) > tonumber(ARGV[2]) then
+    return {'stale', {}, {}}
+  end
+else
+  redis.call('HSET', KEYS[1], 'started', ARGV[3])
 end
-if status == 'accepted' then
-  redis.call('HSET', KEYS[1], 'started', ARGV[2])
-end
-redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[1], 'updated', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'running', 'owner_seq', ARGV[1], 'attempt', ARGV[2],
+  'owner', ARGV[1] .. ':' .. ARGV[2], 'updated', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 local cur = tonumber(redis.call('HGET', KEYS[1], 'cur'))
-local items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[3]) - 1)
+local items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
 return {'run', redis.call('HGETALL', KEYS[1]), items}

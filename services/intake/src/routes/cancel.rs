@@ -1,0 +1,64 @@
+//! `DELETE /api/operations/{id}`: best-effort cancellation (contract §2).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use shared::clock;
+use shared::event::{Event, EventKind};
+use shared::store::CancelOutcome;
+use uuid::Uuid;
+
+use crate::context::RequestContext;
+use crate::problem::ApiError;
+use crate::routes::operations::document_response;
+use crate::state::AppState;
+
+/// Not started: `cancelled` at once (`200`). Running: `202` with `cancelRequested`, and a
+/// notice on NATS so the owning worker stops at its next checkpoint at once rather than
+/// when it next reads the flag. Already cancelled: `200`. Completed or failed: `409`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| ApiError::not_found("operation"))?;
+    let deps = state.deps();
+    match deps.store.cancel(ctx.tenant, id, clock::now_millis()).await? {
+        CancelOutcome::Cancelled(record) => {
+            let event = Event::of(EventKind::Cancelled, record.document.clone());
+            if let Err(error) = publish_event(&state, &event).await {
+                tracing::warn!(%error, operation = %id, "cancelled event not stored yet; the worker that receives the job will publish it");
+            }
+            Ok(document_response(StatusCode::OK, &record))
+        }
+        CancelOutcome::Requested(record) => {
+            if let Err(error) = deps
+                .nats
+                .publish(deps.names.cancel_subject(id), bytes::Bytes::new())
+                .await
+            {
+                tracing::warn!(%error, operation = %id, "cancel notice not sent; the worker sees the flag at its next checkpoint");
+            }
+            Ok(document_response(StatusCode::ACCEPTED, &record))
+        }
+        CancelOutcome::AlreadyCancelled(record) => Ok(document_response(StatusCode::OK, &record)),
+        CancelOutcome::AlreadyEnded(record) => Err(ApiError::conflict(
+            "operation-ended",
+            format!(
+                "The operation is already {}; it cannot be cancelled.",
+                record.document.status.as_str()
+            ),
+        )),
+        CancelOutcome::NotFound => Err(ApiError::not_found("operation")),
+    }
+}
+
+async fn publish_event(state: &AppState, event: &Event) -> Result<(), async_nats::Error> {
+    let ack = state.events().send(event).await?;
+    tokio::time::timeout(shared::connect::DEADLINE, ack.into_future())
+        .await
+        .map_err(|_| "no PubAck within the deadline")??;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! No operation stays `accepted` forever. If the intake dies between writing an
+//! operation's record and the PubAck of its job, no worker will ever get the job; the
+//! sweeper, run by one worker at a time, finds operations accepted longer than
+//! `Jobs__SweepAfter`, asks the jobs stream whether each one's job is there, and
+//! republishes the missing ones (the stream's duplicate window and the claim's owner check
+//! make a needless republish harmless). An operation accepted longer than
+//! `Jobs__MaxQueueTime` is failed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
+use shared::clock;
+use shared::contract::{KIND_BULK_IMPORT, OperationStatus, Problem};
+use shared::event::{Event, EventKind};
+use shared::job::{self, Job};
+use shared::store::{FailOutcome, Record};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::job::Context;
+
+/// Operations looked at per sweep.
+const SWEEP_BATCH: usize = 500;
+
+/// Sweeps every half `Jobs__SweepAfter` (between 1 s and 30 s) until `shutdown`.
+pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
+    let every = (ctx.settings.jobs.sweep_after / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        if let Err(error) = sweep(&ctx, every).await {
+            tracing::warn!(error = format!("{error:#}"), "sweep failed; next one in {every:?}");
+        }
+    }
+}
+
+async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
+    let store = &ctx.deps.store;
+    if !store.try_lock(&ctx.deps.names.sweeper_lock_key(), every).await? {
+        return Ok(());
+    }
+    let now = clock::now_millis();
+    let due_before = now - millis(ctx.settings.jobs.sweep_after);
+    let due = store.pending(due_before, SWEEP_BATCH).await?;
+    let mut settled = Vec::new();
+    for operation in due {
+        match store.record(operation).await? {
+            Some(record) if record.document.status == OperationStatus::Accepted => {
+                if sweep_one(ctx, record, now).await? {
+                    settled.push(operation);
+                }
+            }
+            _ => settled.push(operation),
+        }
+    }
+    store.forget_pending(&settled).await?;
+    Ok(())
+}
+
+/// Mends one operation still accepted; true when it needs no more looking at.
+async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bool> {
+    let doc = &record.document;
+    let operation = doc.operation_id;
+    if now - record.created_millis > millis(ctx.settings.jobs.max_queue_time) {
+        tracing::error!(%operation, "accepted too long without starting; failing it");
+        give_up(ctx, operation).await?;
+        return Ok(true);
+    }
+    if doc.kind != KIND_BULK_IMPORT {
+        return Ok(false);
+    }
+    let job = Job::BulkImportV1 {
+        operation_id: operation,
+        tenant_id: doc.tenant_id,
+    };
+    if job_is_queued(ctx, &job).await? {
+        return Ok(false);
+    }
+    tracing::warn!(%operation, "accepted operation has no job in the stream; republishing it");
+    job::send(
+        &ctx.deps.jetstream,
+        &ctx.deps.names,
+        &job,
+        doc.tenant_id,
+        &doc.correlation_id,
+    )
+    .await?
+    .await?;
+    Ok(false)
+}
+
+/// Is the job in the jobs stream (waiting, or in a worker's hands)?
+async fn job_is_queued(ctx: &Context, job: &Job) -> anyhow::Result<bool> {
+    let names = &ctx.deps.names;
+    let stream = ctx.deps.jetstream.get_stream(names.jobs_stream()).await?;
+    let subject = names.job_subject(job.subject_token(), job.operation_id());
+    match stream.get_last_raw_message_by_subject(&subject).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn give_up(ctx: &Context, operation: Uuid) -> anyhow::Result<()> {
+    let problem = Problem::new(
+        500,
+        "never-started",
+        "Operation failed",
+        "No worker started the operation within the longest queue time allowed.",
+    );
+    let outcome = ctx
+        .deps
+        .store
+        .fail_operation(
+            operation,
+            0,
+            &serde_json::to_string(&problem)?,
+            clock::now_millis(),
+        )
+        .await?;
+    if let FailOutcome::Failed(record) = outcome {
+        ctx.events
+            .send(&Event::of(EventKind::Failed, record.document))
+            .await?
+            .await?;
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

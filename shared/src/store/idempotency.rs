@@ -1,0 +1,147 @@
+//! Idempotency records (contract §4): a key is reserved atomically (`SET NX`), so of any
+//! number of concurrent requests with one key exactly one executes; its answer is then
+//! stored for the retention and replayed byte for byte. (`SET ... NX GET` needs Redis 7
+//! or Valkey 7.2.)
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Store, StoreError, scripts};
+
+/// How long a reservation holds if its request never finishes (the intake died): longer
+/// than any request may take.
+const RESERVATION_TTL: Duration = Duration::from_secs(60);
+
+/// A finished answer, as stored and replayed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What a key holds when a request arrives with it.
+#[derive(Debug)]
+pub enum Reservation {
+    /// Free: reserved now for this request; release or complete it with `token`.
+    Reserved { token: String },
+    /// Another request with this key is in flight.
+    InFlight { fingerprint: String },
+    /// A request with this key finished; its answer.
+    Done {
+        fingerprint: String,
+        answer: StoredAnswer,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum Entry {
+    InFlight {
+        fingerprint: String,
+        token: String,
+    },
+    Done {
+        fingerprint: String,
+        answer: StoredAnswer,
+    },
+}
+
+impl Store {
+    /// Reserves `scope` (a digest of method, path and key) for a request with
+    /// `fingerprint`, or says what holds it.
+    pub async fn reserve_idempotency_key(
+        &self,
+        tenant: Uuid,
+        scope: &str,
+        fingerprint: &str,
+    ) -> Result<Reservation, StoreError> {
+        let key = self.names.idempotency_key(tenant, scope);
+        let token = Uuid::new_v4().to_string();
+        let entry = serde_json::to_string(&Entry::InFlight {
+            fingerprint: fingerprint.to_owned(),
+            token: token.clone(),
+        })
+        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let mut conn = self.conn();
+        let previous: Option<String> = self
+            .bounded(
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(&entry)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(RESERVATION_TTL.as_millis() as u64)
+                    .arg("GET")
+                    .query_async(&mut conn),
+            )
+            .await?;
+        let Some(current) = previous else {
+            return Ok(Reservation::Reserved { token });
+        };
+        match serde_json::from_str::<Entry>(&current)
+            .map_err(|e| StoreError::Unexpected(format!("idempotency record: {e}")))?
+        {
+            Entry::InFlight { fingerprint, .. } => Ok(Reservation::InFlight { fingerprint }),
+            Entry::Done {
+                fingerprint,
+                answer,
+            } => Ok(Reservation::Done {
+                fingerprint,
+                answer,
+            }),
+        }
+    }
+
+    /// Stores the answer of the request that holds the reservation, for `retention`.
+    pub async fn complete_idempotency_key(
+        &self,
+        tenant: Uuid,
+        scope: &str,
+        fingerprint: &str,
+        answer: StoredAnswer,
+        retention: Duration,
+    ) -> Result<(), StoreError> {
+        let entry = serde_json::to_string(&Entry::Done {
+            fingerprint: fingerprint.to_owned(),
+            answer,
+        })
+        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let mut conn = self.conn();
+        self.bounded(
+            redis::cmd("SET")
+                .arg(self.names.idempotency_key(tenant, scope))
+                .arg(entry)
+                .arg("EX")
+                .arg(retention.as_secs().max(1))
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    /// Frees a reservation whose request's answer is not to be kept, so the client may
+    /// retry with the same key.
+    pub async fn release_idempotency_key(
+        &self,
+        tenant: Uuid,
+        scope: &str,
+        fingerprint: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        let entry = serde_json::to_string(&Entry::InFlight {
+            fingerprint: fingerprint.to_owned(),
+            token: token.to_owned(),
+        })
+        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let mut invocation = scripts::RELEASE_KEY.prepare_invoke();
+        invocation
+            .key(self.names.idempotency_key(tenant, scope))
+            .arg(entry);
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async::<i64>(&mut conn))
+            .await
+            .map(drop)
+    }
+}

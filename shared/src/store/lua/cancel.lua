@@ -1,0 +1,31 @@
+-- Cancels an operation of the caller's tenant, best effort.
+-- accepted -> cancelled at once; running -> cancel requested (the owning worker ends it at
+-- its next checkpoint); cancelled -> unchanged; completed or failed -> refused.
+-- KEYS[1] operation hash, KEYS[2] items list, KEYS[3] errors list
+-- ARGV[1] tenant, ARGV[2] now (unix ms), ARGV[3] retention (s)
+-- Returns {outcome, record, errors}: 'cancelled', 'requested', 'already', 'conflict',
+-- 'missing' (unknown, or another tenant's).
+local h = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'cancel')
+if not h[1] or h[2] ~= ARGV[1] then
+  return {'missing', {}, {}}
+end
+local status = h[1]
+if status == 'completed' or status == 'failed' then
+  return {'conflict', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+end
+if status == 'cancelled' then
+  return {'already', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+end
+if status == 'running' then
+  if h[3] ~= '1' then
+    redis.call('HSET', KEYS[1], 'cancel', '1', 'updated', ARGV[2])
+    redis.call('HINCRBY', KEYS[1], 'rev', 1)
+  end
+  return {'requested', redis.call('HGETALL', KEYS[1]), {}}
+end
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancel', '1', 'updated', ARGV[2], 'completed', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('DEL', KEYS[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return {'cancelled', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
