@@ -5,10 +5,15 @@
 mod support;
 
 mod bulk_import;
+mod cancellation;
 mod cli;
+mod dead_letters;
 mod entities;
 mod events;
+mod fencing;
 mod headers_and_problems;
+mod idempotency;
 mod operations;
 mod outages;
+mod sweeper;
 mod worker_processes;

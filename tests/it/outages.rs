@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::load::{ITEMS, Load};
 use crate::support::servers::Servers;
 
 async fn readiness(app: &TestApp) -> (StatusCode, Value) {
@@ -109,4 +110,57 @@ async fn nats_down_is_503_and_the_worker_resumes_when_it_returns() {
     let doc = app.until_terminal(after, Duration::from_secs(60)).await;
     assert_eq!(doc["status"], "completed");
     assert_eq!(doc["result"]["succeeded"], 3);
+}
+
+/// Every accepted operation of a load ends `completed`, and each item made one entity.
+async fn assert_every_accepted_operation_completed(app: &TestApp, accepted: &[uuid::Uuid]) {
+    let mut succeeded = 0;
+    for id in accepted {
+        let doc = app.until_terminal(*id, Duration::from_secs(120)).await;
+        assert_eq!(doc["status"], "completed", "{doc}");
+        succeeded += doc["result"]["succeeded"].as_u64().unwrap();
+    }
+    let expected = (accepted.len() * ITEMS) as u64;
+    assert_eq!(succeeded, expected, "every item of every accepted import");
+    assert_eq!(
+        app.entity_count().await,
+        (expected, expected),
+        "no entity created twice, none lost"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_restart_under_load_loses_nothing_and_doubles_nothing() {
+    let mut servers = Servers::start(true);
+    let options = Options {
+        simulated_item_latency: Duration::from_millis(5),
+        ..Options::default()
+    };
+    let app = spawn_app_with(&servers, options).await;
+    let load = Load::start(&app);
+    load.until_accepted(20).await;
+    servers.nats.stop();
+    load.until_refused().await;
+    servers.nats.restart();
+    load.until_accepted(20).await;
+    let accepted = load.stop().await;
+    assert_every_accepted_operation_completed(&app, &accepted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valkey_restart_under_load_loses_nothing_and_doubles_nothing() {
+    let mut servers = Servers::start(true);
+    let options = Options {
+        simulated_item_latency: Duration::from_millis(5),
+        ..Options::default()
+    };
+    let app = spawn_app_with(&servers, options).await;
+    let load = Load::start(&app);
+    load.until_accepted(20).await;
+    servers.valkey.stop();
+    load.until_refused().await;
+    servers.valkey.restart();
+    load.until_accepted(20).await;
+    let accepted = load.stop().await;
+    assert_every_accepted_operation_completed(&app, &accepted).await;
 }

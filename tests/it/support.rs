@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod events;
+pub mod load;
 pub mod processes;
 pub mod servers;
 pub mod wait;

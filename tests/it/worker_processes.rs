@@ -21,10 +21,7 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let mut flags = vec!["worker".to_owned()];
-    flags.extend(app.process_flags());
-    flags.extend(["--concurrency".into(), "3".into()]);
-    flags.extend(["--simulated-item-latency".into(), "1ms".into()]);
+    let flags = app.worker_flags(&["--concurrency", "3", "--simulated-item-latency", "1ms"]);
     let workers = [Process::start(&flags), Process::start(&flags)];
 
     let submissions = (0..20).map(|i| {
@@ -60,9 +57,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let mut flags = vec!["worker".to_owned()];
-    flags.extend(app.process_flags());
-    flags.extend(["--simulated-item-latency".into(), "1ms".into()]);
+    let flags = app.worker_flags(&["--simulated-item-latency", "1ms"]);
     let mut first = Process::start(&flags);
 
     let total = 5_000;

@@ -51,7 +51,11 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .into_response();
     };
     let path = parts.uri.path();
-    let scope = digest(&[parts.method.as_str().as_bytes(), path.as_bytes(), key.as_bytes()]);
+    let scope = digest(&[
+        parts.method.as_str().as_bytes(),
+        path.as_bytes(),
+        key.as_bytes(),
+    ]);
     let fingerprint = digest(&[parts.method.as_str().as_bytes(), path.as_bytes(), &body]);
 
     let store = &state.deps().store;

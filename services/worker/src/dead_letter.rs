@@ -60,7 +60,14 @@ pub async fn unreadable(
         tracing::error!("an unreadable job with no operation id; dropping it");
         return Ok(());
     };
-    copy(ctx, message, operation, "unreadable-payload", delivery.attempt).await?;
+    copy(
+        ctx,
+        message,
+        operation,
+        "unreadable-payload",
+        delivery.attempt,
+    )
+    .await?;
     let problem = Problem::new(
         500,
         "unreadable-job",
@@ -116,7 +123,12 @@ async fn fail(
     let outcome = ctx
         .deps
         .store
-        .fail_operation(operation, delivery.attempt, &problem_json, clock::now_millis())
+        .fail_operation(
+            operation,
+            delivery.attempt,
+            &problem_json,
+            clock::now_millis(),
+        )
         .await?;
     if let FailOutcome::Failed(record) = outcome {
         ctx.events

@@ -25,21 +25,28 @@ const SWEEP_BATCH: usize = 500;
 
 /// Sweeps every half `Jobs__SweepAfter` (between 1 s and 30 s) until `shutdown`.
 pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
-    let every = (ctx.settings.jobs.sweep_after / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    let every =
+        (ctx.settings.jobs.sweep_after / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
         if let Err(error) = sweep(&ctx, every).await {
-            tracing::warn!(error = format!("{error:#}"), "sweep failed; next one in {every:?}");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "sweep failed; next one in {every:?}"
+            );
         }
     }
 }
 
 async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
     let store = &ctx.deps.store;
-    if !store.try_lock(&ctx.deps.names.sweeper_lock_key(), every).await? {
+    if !store
+        .try_lock(&ctx.deps.names.sweeper_lock_key(), every)
+        .await?
+    {
         return Ok(());
     }
     let now = clock::now_millis();

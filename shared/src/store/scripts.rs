@@ -12,7 +12,6 @@ pub static HEARTBEAT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/heartbeat.lua")));
 pub static FAIL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/fail.lua")));
 pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
-pub static CANCEL: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/cancel.lua")));
+pub static CANCEL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/cancel.lua")));
 pub static RELEASE_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));

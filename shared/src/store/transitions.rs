@@ -31,7 +31,10 @@ impl Delivery {
 #[derive(Debug)]
 pub enum Claim {
     /// Running under this delivery; `items` are the next items from the checkpoint.
-    Run { record: Box<Record>, items: Vec<String> },
+    Run {
+        record: Box<Record>,
+        items: Vec<String>,
+    },
     /// It already ended; its record, to re-send the terminal event.
     Ended(Box<Record>),
     /// A later delivery of the same message owns it.

@@ -46,7 +46,7 @@ pub struct TestApp {
     pub tenant: Uuid,
     pub settings: Settings,
     pub http: reqwest::Client,
-    pub valkey: redis::aio::MultiplexedConnection,
+    valkey: redis::Client,
     pub nats: async_nats::Client,
     shutdown: CancellationToken,
 }
@@ -77,11 +77,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
             shutdown.child_token(),
         ));
     }
-    let valkey = redis::Client::open(servers.valkey_url())
-        .expect("valkey url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("valkey");
+    let valkey = redis::Client::open(servers.valkey_url()).expect("valkey url");
     let nats = async_nats::connect(servers.nats_url()).await.expect("nats");
     let app = TestApp {
         base_url,
@@ -213,9 +209,18 @@ impl TestApp {
         format!("{}:tenant:{{{}}}:{suffix}", self.prefix(), self.tenant)
     }
 
+    /// A new connection to the app's Valkey (new each time, so a test that restarted
+    /// Valkey reads the restarted one).
+    pub async fn valkey(&self) -> redis::aio::MultiplexedConnection {
+        self.valkey
+            .get_multiplexed_async_connection()
+            .await
+            .expect("valkey")
+    }
+
     /// How many entities the tenant has, read straight from Valkey.
     pub async fn entity_count(&self) -> (u64, u64) {
-        let mut conn = self.valkey.clone();
+        let mut conn = self.valkey().await;
         let names: u64 = redis::cmd("HLEN")
             .arg(self.key("names"))
             .query_async(&mut conn)
@@ -227,6 +232,24 @@ impl TestApp {
             .await
             .expect("HLEN entities");
         (names, entities)
+    }
+
+    /// Messages in one of this app's streams (`JOBS`, `EVENTS`, `DEADLETTER`).
+    pub async fn stream_messages(&self, stream: &str) -> u64 {
+        let js = async_nats::jetstream::new(self.nats.clone());
+        let mut stream = js
+            .get_stream(format!("{}_{stream}", self.prefix()))
+            .await
+            .expect("stream");
+        stream.info().await.expect("stream info").state.messages
+    }
+
+    /// `participant worker` flags for this app, with `extra` appended.
+    pub fn worker_flags(&self, extra: &[&str]) -> Vec<String> {
+        let mut flags = vec!["worker".to_owned()];
+        flags.extend(self.process_flags());
+        flags.extend(extra.iter().map(|f| (*f).to_owned()));
+        flags
     }
 
     /// Flags that point a `participant` process at this app's servers and prefix.

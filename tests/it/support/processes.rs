@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use tempfile::TempDir;
 
 /// A running `participant` process, killed when dropped; its standard error goes to a log.
@@ -15,10 +17,16 @@ pub struct Process {
 impl Process {
     /// Starts `participant <args>`.
     pub fn start(args: &[String]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Starts `participant <args>` with extra environment.
+    pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = dir.path().join("participant.log");
         let child = Command::new(env!("CARGO_BIN_EXE_participant"))
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -30,6 +38,12 @@ impl Process {
             log,
             _dir: dir,
         }
+    }
+
+    /// Sends a signal (SIGSTOP, SIGCONT, SIGTERM).
+    pub fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        kill(pid, signal).expect("signal");
     }
 
     /// SIGKILL, and wait until it is gone.

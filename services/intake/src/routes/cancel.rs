@@ -25,7 +25,11 @@ pub async fn cancel(
         .parse::<Uuid>()
         .map_err(|_| ApiError::not_found("operation"))?;
     let deps = state.deps();
-    match deps.store.cancel(ctx.tenant, id, clock::now_millis()).await? {
+    match deps
+        .store
+        .cancel(ctx.tenant, id, clock::now_millis())
+        .await?
+    {
         CancelOutcome::Cancelled(record) => {
             let event = Event::of(EventKind::Cancelled, record.document.clone());
             if let Err(error) = publish_event(&state, &event).await {

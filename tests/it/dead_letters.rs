@@ -1,0 +1,131 @@
+//! A job that cannot be done ends `failed` with a problem that says why, its message is
+//! copied to the dead-letter stream and the work queue is left empty.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::processes::Process;
+use crate::support::{servers, wait};
+
+/// The dead letter of one operation.
+async fn dead_letter(app: &TestApp, id: uuid::Uuid) -> async_nats::jetstream::Message {
+    let js = jetstream::new(app.nats.clone());
+    let stream = js
+        .get_stream(format!("{}_DEADLETTER", app.prefix()))
+        .await
+        .unwrap();
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: format!("{}.deadletter.jobs.{id}", app.prefix()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("a dead letter")
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered() {
+    let options = Options {
+        worker: false,
+        ack_wait: Duration::from_secs(1),
+        max_deliver: 2,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let flags = app.worker_flags(&["--simulated-item-latency", "20ms"]);
+    let id = app.accepted(named_items("poison", 1_000)).await;
+
+    for attempt in 1..=2u64 {
+        let mut worker = Process::start(&flags);
+        wait::until("the delivery running", Duration::from_secs(30), || async {
+            let doc = app.operation(id).await;
+            (doc["status"] == "running" && doc["attempt"] == attempt).then_some(())
+        })
+        .await;
+        worker.kill();
+    }
+    let _survivor = Process::start(&flags);
+    let doc = app.until_terminal(id, Duration::from_secs(30)).await;
+
+    assert_eq!(doc["status"], "failed", "{doc}");
+    assert_eq!(doc["error"]["code"], "max-deliveries-exceeded");
+    assert_eq!(doc["error"]["status"], 500);
+    assert!(doc["error"]["detail"].as_str().unwrap().contains("2 times"));
+    assert_eq!(doc["result"], Value::Null);
+    let letter = dead_letter(&app, id).await;
+    let headers = letter.headers.clone().unwrap();
+    assert_eq!(
+        headers.get("Participant-Reason").unwrap().as_str(),
+        "max-deliveries-exceeded"
+    );
+    assert_eq!(headers.get("Participant-Deliveries").unwrap().as_str(), "2");
+    let job: Value = serde_json::from_slice(&letter.payload).unwrap();
+    assert_eq!(job["operationId"], id.to_string());
+    wait::until("an empty work queue", Duration::from_secs(10), || async {
+        (app.stream_messages("JOBS").await == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreadable_job_fails_its_operation_at_once() {
+    let options = Options {
+        worker: false,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let id = app.accepted(named_items("u", 1)).await;
+    let js = jetstream::new(app.nats.clone());
+    js.get_stream(format!("{}_JOBS", app.prefix()))
+        .await
+        .unwrap()
+        .purge()
+        .await
+        .unwrap();
+    js.publish(
+        format!("{}.jobs.bulk-import.{id}", app.prefix()),
+        "{not json".into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+
+    let deps = shared::connect::Deps::connect(&app.settings, "worker")
+        .await
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let _worker = stop.clone().drop_guard();
+    tokio::spawn(worker::run(app.settings.clone(), deps, stop));
+
+    let doc = app.until_terminal(id, Duration::from_secs(20)).await;
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["error"]["code"], "unreadable-job");
+    let letter = dead_letter(&app, id).await;
+    assert_eq!(&letter.payload[..], b"{not json");
+    assert_eq!(
+        letter
+            .headers
+            .clone()
+            .unwrap()
+            .get("Participant-Deliveries")
+            .unwrap()
+            .as_str(),
+        "1",
+        "failed on its first delivery, without a redelivery loop"
+    );
+    wait::until("an empty work queue", Duration::from_secs(10), || async {
+        (app.stream_messages("JOBS").await == 0).then_some(())
+    })
+    .await;
+}

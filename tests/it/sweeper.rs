@@ -1,0 +1,65 @@
+//! An intake that dies between writing an operation's record and publishing its job leaves
+//! no operation stuck in `accepted`: the sweeper republishes the job.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::processes::Process;
+use crate::support::servers::{self, free_port};
+use crate::support::wait;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_sweeper() {
+    let options = Options {
+        sweep_after: Duration::from_secs(1),
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let port = free_port();
+    let mut flags = vec!["intake".to_owned()];
+    flags.extend(app.process_flags());
+    flags.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
+    let mut doomed =
+        Process::start_with_env(&flags, &[("PARTICIPANT_FAIL_POINT", "intake-after-record")]);
+    let doomed_url = format!("http://127.0.0.1:{port}");
+    wait::until("the doomed intake", Duration::from_secs(20), || async {
+        reqwest::get(format!("{doomed_url}/health/live"))
+            .await
+            .ok()
+            .map(drop)
+    })
+    .await;
+
+    let answer = app
+        .http
+        .post(format!("{doomed_url}/api/sampleentities/bulk-import"))
+        .header("x-tenant-id", app.tenant.to_string())
+        .json(&json!({ "items": named_items("swept", 4) }))
+        .send()
+        .await;
+    assert!(answer.is_err(), "the intake died before answering");
+    doomed.kill();
+    assert!(
+        doomed
+            .log()
+            .contains("fail point intake-after-record reached")
+    );
+
+    let list: Value = app
+        .api(Method::GET, "/api/operations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stranded = &list["operations"][0];
+    let id = stranded["operationId"].as_str().unwrap().parse().unwrap();
+    let doc = app.until_terminal(id, Duration::from_secs(30)).await;
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(doc["result"]["succeeded"], 4);
+    assert_eq!(app.entity_count().await, (4, 4));
+}
