@@ -6,6 +6,7 @@ mod support;
 
 mod bulk_import;
 mod cancellation;
+mod chaos;
 mod cli;
 mod dead_letters;
 mod entities;

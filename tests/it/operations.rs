@@ -266,3 +266,37 @@ async fn the_list_is_the_tenants_newest_first_filtered_and_paged() {
         .unwrap();
     assert_eq!(other["operations"], json!([]));
 }
+
+#[tokio::test]
+async fn a_terminal_operation_expires_after_the_retention_and_its_items_are_gone() {
+    let app = spawn_app().await;
+    let id = app
+        .accepted(vec![json!({"name": "x"}), json!({"name": "x"})])
+        .await;
+    app.until_terminal(id, Duration::from_secs(30)).await;
+    let mut conn = app.valkey().await;
+    let ttl = |key: String| {
+        let mut conn = conn.clone();
+        async move {
+            redis::cmd("TTL")
+                .arg(key)
+                .query_async::<i64>(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    let week = 7 * 24 * 3600;
+    let record = ttl(format!("{}:op:{{{id}}}", app.prefix())).await;
+    assert!(record > week - 60 && record <= week, "record ttl {record}");
+    let errors = ttl(format!("{}:op:{{{id}}}:errors", app.prefix())).await;
+    assert!(errors > week - 60 && errors <= week, "errors ttl {errors}");
+    let items: i64 = redis::cmd("EXISTS")
+        .arg(format!("{}:op:{{{id}}}:items", app.prefix()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        items, 0,
+        "the input items are dropped once the operation ends"
+    );
+}

@@ -13,7 +13,7 @@ use shared::connect::DEADLINE;
 use crate::state::AppState;
 
 /// What this intake offers, for clients that detect features.
-const CAPABILITIES: &[&str] = &["operations", "long-poll"];
+const CAPABILITIES: &[&str] = &["operations", "cancellation", "idempotency", "long-poll"];
 const API_VERSIONS: &[&str] = &["v1"];
 
 pub async fn live() -> Json<serde_json::Value> {
