@@ -87,4 +87,16 @@ Then poll the operation (its id is "operationId" in the 202 body, also in the Lo
 
 EOF
 
+# Webhooks in development: a fresh signing secret unless one is set, and callbacks to
+# plain http on this machine (production refuses both loopback and http).
+if [ -z "${Callbacks__SigningSecrets:-}" ]; then
+  Callbacks__SigningSecrets=$(target/release/participant secret)
+  echo "Webhook signing secret for this run (verify callbacks with it):"
+  echo "  $Callbacks__SigningSecrets"
+  echo
+fi
+export Callbacks__SigningSecrets
+export Callbacks__AllowHttp="${Callbacks__AllowHttp:-true}"
+export Callbacks__AllowedNetworks="${Callbacks__AllowedNetworks:-127.0.0.1/32,::1/128}"
+
 exec target/release/participant all "$@"

@@ -5,6 +5,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
+use crate::callback::AddressPolicy;
+use crate::signing::SigningSecret;
+
 /// Exit code for a configuration error (`EX_USAGE`).
 pub const EXIT_CONFIG: i32 = 64;
 
@@ -22,6 +27,8 @@ pub struct Settings {
     pub retention: RetentionConfig,
     #[command(flatten)]
     pub worker: WorkerConfig,
+    #[command(flatten)]
+    pub callbacks: CallbacksConfig,
 }
 
 /// Where NATS and Valkey are, and the prefix that namespaces everything in them.
@@ -99,6 +106,94 @@ pub struct WorkerConfig {
     pub simulated_item_latency: Duration,
 }
 
+/// Webhook callbacks: who may receive them, how they are signed, how often retried.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CallbacksConfig {
+    /// `whsec_...` secrets; every active one signs each callback.
+    #[arg(long = "signing-secret", env = "Callbacks__SigningSecrets", value_delimiter = ',', value_parser = SecretParser, hide_env_values = true)]
+    pub signing_secrets: Vec<SigningSecret>,
+    /// Delays before each retry; attempts in all are one more than its length.
+    #[arg(long = "retry-schedule", env = "Callbacks__RetrySchedule", default_value = "5s,30s,2m,10m,30m,1h,3h,6h", value_parser = parse_schedule)]
+    pub retry_schedule: RetrySchedule,
+    /// How long a receiver has to answer one attempt.
+    #[arg(long = "callback-timeout", env = "Callbacks__Timeout", default_value = "10s", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+    /// Allow plain `http` callback URLs (development only).
+    #[arg(long = "callback-allow-http", env = "Callbacks__AllowHttp", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_http: bool,
+    /// Networks a callback may reach although not public (CIDR); by default private,
+    /// loopback and link-local targets are refused.
+    #[arg(
+        long = "callback-allow-network",
+        env = "Callbacks__AllowedNetworks",
+        value_delimiter = ','
+    )]
+    pub allowed_networks: Vec<IpNet>,
+    /// Callback deliveries one dispatcher makes at once.
+    #[arg(id = "dispatcher_concurrency", long = "dispatcher-concurrency", env = "Callbacks__Concurrency", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
+}
+
+impl CallbacksConfig {
+    pub fn address_policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_http: self.allow_http,
+            allowed_networks: self.allowed_networks.clone(),
+        }
+    }
+}
+
+/// The delays before each retry of a callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<Duration>);
+
+impl RetrySchedule {
+    /// Attempts in all: the first, and one after each delay.
+    pub fn attempts(&self) -> u64 {
+        self.0.len() as u64 + 1
+    }
+
+    /// The delay before attempt `attempt + 1`, when there is one.
+    pub fn delay_after(&self, attempt: u64) -> Option<Duration> {
+        let index = usize::try_from(attempt.checked_sub(1)?).ok()?;
+        self.0.get(index).copied()
+    }
+}
+
+/// Parses signing secrets without ever echoing one in an error (clap's own messages quote
+/// the rejected value).
+#[derive(Clone)]
+struct SecretParser;
+
+impl clap::builder::TypedValueParser for SecretParser {
+    type Value = SigningSecret;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SigningSecret, clap::Error> {
+        let name = arg.map_or_else(|| "--signing-secret".to_owned(), ToString::to_string);
+        let fail = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '{name}': {why}\n"),
+            )
+        };
+        let text = value.to_str().ok_or_else(|| fail("not UTF-8".into()))?;
+        SigningSecret::parse(text).map_err(fail)
+    }
+}
+
+fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
+    value
+        .split(',')
+        .map(|d| parse_positive_duration(d.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(RetrySchedule)
+}
+
 /// A duration written `500ms`, `5s`, `2m`, `1h`, `7days`.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     humantime::parse_duration(value)
@@ -172,6 +267,15 @@ mod tests {
         assert!(parse_prefix("a.b").is_err());
         assert!(parse_prefix("").is_err());
         assert!(parse_prefix("a b").is_err());
+    }
+
+    #[test]
+    fn a_retry_schedule_lists_the_delays_before_each_retry() {
+        let schedule = parse_schedule("1s,1s,1s").unwrap();
+        assert_eq!(schedule.attempts(), 4);
+        assert_eq!(schedule.delay_after(1), Some(Duration::from_secs(1)));
+        assert_eq!(schedule.delay_after(4), None);
+        assert!(parse_schedule("1s,,2s").is_err());
     }
 
     #[test]

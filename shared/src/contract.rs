@@ -13,6 +13,8 @@ pub mod headers {
     pub const WORKFLOW_STEP: &str = "x-workflow-step";
     pub const WORKFLOW_NAME: &str = "x-workflow-name";
     pub const OPERATION_LOCATION: &str = "operation-location";
+    pub const CALLBACK_URL: &str = "x-callback-url";
+    pub const CALLBACK_EVENTS: &str = "x-callback-events";
     /// JetStream's de-duplication header.
     pub const NATS_MSG_ID: &str = "Nats-Msg-Id";
     /// Carried on job messages so a worker can log the tenant before it parses the payload.
@@ -138,6 +140,20 @@ pub struct StatusDocument {
     pub started_at: Option<String>,
     pub updated_at: String,
     pub completed_at: Option<String>,
+    /// How the webhook of an operation started with `X-Callback-Url` is faring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackState>,
+}
+
+/// `callback` of the status document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackState {
+    /// `retrying`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// One invalid field of a request, by JSON pointer.

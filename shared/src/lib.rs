@@ -8,9 +8,13 @@
 //! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
 //! - [`store`]: the operation store in Valkey; every status transition is one script.
 //! - [`connect`]: connections with deadlines, and the JetStream topology declared at start.
+//! - [`pull`]: the pull loop that takes messages only for free slots.
+//! - [`callback`] and [`signing`]: which webhook targets are allowed, and Standard Webhooks
+//!   signatures.
 //! - [`telemetry`]: logging setup.
 //! - [`clock`]: timestamps as the contract writes them.
 
+pub mod callback;
 pub mod clock;
 pub mod config;
 pub mod connect;
@@ -19,5 +23,7 @@ pub mod entity;
 pub mod event;
 pub mod job;
 pub mod names;
+pub mod pull;
+pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -84,6 +84,22 @@ impl Names {
         format!("{}.deadletter.jobs.{operation}", self.prefix)
     }
 
+    /// `<prefix>.deadletter.callbacks.<operationId>`.
+    pub fn deadletter_callback_subject(&self, operation: Uuid) -> String {
+        format!("{}.deadletter.callbacks.{operation}", self.prefix)
+    }
+
+    /// The durable consumer of one terminal event (`completed`, `failed`, `cancelled`)
+    /// that every dispatcher shares.
+    pub fn dispatch_consumer(&self, event: &str) -> String {
+        format!("{}_dispatch_{event}", self.prefix)
+    }
+
+    /// Every event of one kind, of every operation.
+    pub fn events_of_kind(&self, event: &str) -> String {
+        format!("{}.events.*.*.{event}", self.prefix)
+    }
+
     /// Wildcard over every dead letter.
     pub fn deadletter_wildcard(&self) -> String {
         format!("{}.deadletter.>", self.prefix)

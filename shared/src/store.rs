@@ -5,6 +5,7 @@
 //! Every call has a deadline: a Valkey that is down or frozen is an error within
 //! [`Store::deadline`], never a hang.
 
+mod callbacks;
 mod entities;
 mod idempotency;
 mod operations;
@@ -19,9 +20,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::names::Names;
 
+pub use callbacks::{CallbackProgress, CallbackStanding};
 pub use entities::EntityCreated;
 pub use idempotency::{Reservation, StoredAnswer};
-pub use operations::{CancelOutcome, NewOperation, OperationPage};
+pub use operations::{CallbackTarget, CancelOutcome, NewOperation, OperationPage};
 pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, Delivery, FailOutcome};
 

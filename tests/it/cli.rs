@@ -19,11 +19,17 @@ fn participant() -> Command {
 fn a_bad_setting_exits_64_with_one_clear_message() {
     /// Arguments, environment, and the setting the message must name.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 4] = [
+    let cases: [Case; 6] = [
         (&["worker", "--ack-wait", "soon"], &[], "--ack-wait"),
         (&["worker"], &[("Jobs__AckWait", "soon")], "--ack-wait"),
         (&["intake", "--prefix", "a.b"], &[], "--prefix"),
         (&["all"], &[("Worker__Concurrency", "0")], "--concurrency"),
+        (
+            &["dispatcher"],
+            &[("Callbacks__SigningSecrets", "whsec_tooshort")],
+            "--signing-secret",
+        ),
+        (&["dispatcher"], &[], "signing secret"),
     ];
     for (args, env, named) in cases {
         let output = participant()
@@ -38,6 +44,10 @@ fn a_bad_setting_exits_64_with_one_clear_message() {
             stderr.lines().filter(|l| l.starts_with("error:")).count(),
             1,
             "{stderr}"
+        );
+        assert!(
+            !stderr.contains("whsec_tooshort"),
+            "a secret was echoed: {stderr}"
         );
     }
 }
@@ -87,4 +97,15 @@ async fn submit_status_and_watch_follow_an_import() {
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(doc["operationId"], id.as_str());
     assert_eq!(doc["status"], "completed");
+}
+
+#[test]
+fn secret_prints_a_secret_the_dispatcher_accepts() {
+    let output = participant().arg("secret").output().unwrap();
+    assert!(output.status.success());
+    let secret = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        shared::signing::SigningSecret::parse(secret.trim()).is_ok(),
+        "{secret}"
+    );
 }

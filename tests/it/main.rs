@@ -17,4 +17,5 @@ mod idempotency;
 mod operations;
 mod outages;
 mod sweeper;
+mod webhooks;
 mod worker_processes;

@@ -4,6 +4,7 @@ pub mod app;
 pub mod events;
 pub mod load;
 pub mod processes;
+pub mod receiver;
 pub mod servers;
 pub mod wait;
 

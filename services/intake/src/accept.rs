@@ -11,7 +11,7 @@ use shared::connect::DEADLINE;
 use shared::contract::Problem;
 use shared::event::{Event, EventKind};
 use shared::job::{self, Job};
-use shared::store::{FailOutcome, NewOperation, Record};
+use shared::store::{CallbackTarget, FailOutcome, NewOperation, Record};
 use uuid::Uuid;
 
 use crate::context::RequestContext;
@@ -24,6 +24,7 @@ pub async fn accept(
     ctx: &RequestContext,
     kind: &str,
     items: &[Box<RawValue>],
+    callback: Option<CallbackTarget>,
 ) -> Result<Record, ApiError> {
     let deps = state.deps();
     let new = NewOperation {
@@ -35,6 +36,7 @@ pub async fn accept(
         correlation: ctx.correlation.clone(),
         workflow: ctx.workflow.clone(),
         created_millis: clock::now_millis(),
+        callback,
     };
     let record = deps.store.create_operation(&new, items).await?;
     #[cfg(feature = "fail-points")]

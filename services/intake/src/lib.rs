@@ -8,6 +8,7 @@
 
 mod accept;
 mod body;
+mod callback_target;
 mod context;
 #[cfg(feature = "fail-points")]
 mod fail_point;

@@ -23,7 +23,10 @@ pub enum Command {
     Intake(RoleArgs),
     /// Run one worker; start as many as wanted, they share one durable consumer.
     Worker(RoleArgs),
-    /// Run the intake and a worker in one process (for development).
+    /// Run the callback dispatcher; several may run.
+    Dispatcher(RoleArgs),
+    /// Run the intake, a worker and (when a signing secret is set) the dispatcher in one
+    /// process, for development.
     All(RoleArgs),
     /// Submit a bulk import from a JSON file (`{"items": [...]}`).
     Submit(SubmitArgs),
@@ -33,6 +36,8 @@ pub enum Command {
     Watch(OperationArgs),
     /// Print operation events as they happen.
     Events(EventsArgs),
+    /// Print a new webhook signing secret (`whsec_...`).
+    Secret,
 }
 
 #[derive(Args, Debug)]
@@ -83,4 +88,16 @@ pub struct EventsArgs {
     /// Only this tenant's events.
     #[arg(long = "tenant")]
     pub tenant: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,8 @@
-//! A client for people: submit an import, show or follow an operation, tail events.
+//! A client for people: submit an import, show or follow an operation, tail events, make a
+//! signing secret.
 
 pub mod events;
+pub mod secret;
 pub mod status;
 pub mod submit;
 pub mod watch;

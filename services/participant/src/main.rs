@@ -25,14 +25,25 @@ async fn main() -> ExitCode {
             };
         }
     };
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let result = match cli.command {
         Command::Intake(args) => roles::serve(args.settings, roles::Roles::Intake).await,
         Command::Worker(args) => roles::serve(args.settings, roles::Roles::Worker).await,
+        Command::Dispatcher(args) => {
+            if args.settings.callbacks.signing_secrets.is_empty() {
+                eprintln!(
+                    "error: the dispatcher needs at least one signing secret (Callbacks__SigningSecrets or --signing-secret); `participant secret` makes one"
+                );
+                return ExitCode::from(EXIT_CONFIG as u8);
+            }
+            roles::serve(args.settings, roles::Roles::Dispatcher).await
+        }
         Command::All(args) => roles::serve(args.settings, roles::Roles::All).await,
         Command::Submit(args) => client::submit::run(args).await,
         Command::Status(args) => client::status::run(args).await,
         Command::Watch(args) => client::watch::run(args).await,
         Command::Events(args) => client::events::run(args).await,
+        Command::Secret => client::secret::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 pub enum Roles {
     Intake,
     Worker,
+    Dispatcher,
     All,
 }
 
@@ -36,20 +37,31 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         .await
     };
     let worker = worker::run(settings.clone(), deps.clone(), shutdown.child_token());
+    let dispatcher = async {
+        if settings.callbacks.signing_secrets.is_empty() {
+            tracing::warn!(
+                "no Callbacks__SigningSecrets: the dispatcher is off, no webhooks are sent"
+            );
+            return Ok(());
+        }
+        dispatcher::run(settings.clone(), deps.clone(), shutdown.child_token()).await
+    };
     let running = async {
         match roles {
             Roles::Intake => intake.await,
             Roles::Worker => worker.await,
+            Roles::Dispatcher => dispatcher.await,
             Roles::All => {
-                let (intake, worker) = tokio::join!(
+                let (intake, worker, dispatcher) = tokio::join!(
                     async {
                         let result = intake.await;
                         shutdown.cancel();
                         result
                     },
-                    worker
+                    worker,
+                    dispatcher
                 );
-                intake.and(worker)
+                intake.and(worker).and(dispatcher)
             }
         }
     };

@@ -1,6 +1,6 @@
 //! The worker: pulls jobs from the shared durable consumer and runs them.
 //!
-//! `pull` takes jobs only for free slots; `job` runs one delivery and acknowledges it by
+//! Jobs are pulled only for free slots (`shared::pull`); `job` runs one delivery and acknowledges it by
 //! its outcome; `bulk_import` is the work itself, checkpointed in Valkey batch by batch;
 //! `heartbeat` keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels`
 //! carries cancel notices to running jobs; `dead_letter` ends jobs delivered too often or
@@ -12,16 +12,17 @@ mod cancels;
 mod dead_letter;
 mod heartbeat;
 mod job;
-mod pull;
 mod sweeper;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use async_nats::jetstream::consumer::PullConsumer;
 use shared::config::Settings;
 use shared::connect::{self, Deps};
+use shared::pull;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Runs one worker until `shutdown` is cancelled; jobs in hand then stop at their next
 /// checkpoint and are handed back to JetStream for redelivery.
@@ -33,9 +34,24 @@ pub async fn run(
     let Some(consumer) = consumer_when_ready(&settings, &deps, &shutdown).await else {
         return Ok(());
     };
-    pull::run(settings, deps, consumer, shutdown)
-        .await
-        .context("worker stopped")
+    let slots = usize::from(settings.worker.concurrency);
+    let ctx = Arc::new(job::Context::new(settings, deps, shutdown.clone()));
+    let tasks = TaskTracker::new();
+    tasks.spawn(ctx.cancels.clone().listen(
+        ctx.deps.nats.clone(),
+        ctx.deps.names.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(sweeper::run(ctx.clone(), shutdown.clone()));
+    tracing::info!(concurrency = slots, "worker pulling jobs");
+    pull::for_free_slots(&consumer, slots, &shutdown, |message, slot| {
+        job::handle(ctx.clone(), message, slot)
+    })
+    .await;
+    tasks.close();
+    tasks.wait().await;
+    tracing::info!("worker stopped");
+    Ok(())
 }
 
 /// Declares the topology and binds the consumer, retrying while NATS is unavailable.

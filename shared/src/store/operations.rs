@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::record::{self, Record, field};
 use super::{Store, StoreError};
 use crate::contract::{OperationStatus, Workflow};
+use crate::event::EventKind;
 
 /// What the intake knows of an operation when it accepts it.
 #[derive(Clone, Debug)]
@@ -20,6 +21,15 @@ pub struct NewOperation {
     pub correlation: String,
     pub workflow: Workflow,
     pub created_millis: i64,
+    /// Where to push lifecycle webhooks, and for which events.
+    pub callback: Option<CallbackTarget>,
+}
+
+/// An operation's webhook target, checked when it was accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackTarget {
+    pub url: String,
+    pub events: Vec<EventKind>,
 }
 
 /// The outcome of a cancel request.
@@ -78,7 +88,17 @@ impl Store {
             (field::UPDATED, &created),
             (field::REVISION, "1"),
         ];
+        let callback_events = new.callback.as_ref().map(|c| {
+            c.events
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let callback_url = new.callback.as_ref().map(|c| c.url.clone());
         let optional = [
+            (field::CALLBACK_URL, &callback_url),
+            (field::CALLBACK_EVENTS, &callback_events),
             (field::ORG, &new.org),
             (field::ACTOR, &new.actor),
             (field::WORKFLOW_ID, &new.workflow.id),

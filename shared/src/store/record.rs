@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::clock;
 use crate::contract::{
-    ItemError, OperationResult, OperationStatus, Problem, Progress, StatusDocument, Workflow,
+    CallbackState, ItemError, OperationResult, OperationStatus, Problem, Progress, StatusDocument,
+    Workflow,
 };
 
 /// Field names of the operation hash.
@@ -33,6 +34,11 @@ pub mod field {
     pub const UPDATED: &str = "updated";
     pub const COMPLETED: &str = "completed";
     pub const REVISION: &str = "rev";
+    pub const CALLBACK_URL: &str = "cb_url";
+    pub const CALLBACK_EVENTS: &str = "cb_events";
+    pub const CALLBACK_STATUS: &str = "cb_status";
+    pub const CALLBACK_ATTEMPTS: &str = "cb_attempts";
+    pub const CALLBACK_ERROR: &str = "cb_error";
 }
 
 /// An operation as stored: its status document and its revision, which changes with
@@ -112,6 +118,11 @@ pub fn parse(
         started_at: time(field::STARTED),
         updated_at: time(field::UPDATED).unwrap_or_default(),
         completed_at: time(field::COMPLETED),
+        callback: text(field::CALLBACK_STATUS).map(|status| CallbackState {
+            status,
+            attempts: number(field::CALLBACK_ATTEMPTS),
+            last_error: text(field::CALLBACK_ERROR),
+        }),
     };
     Ok(Record {
         document,

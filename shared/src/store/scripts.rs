@@ -15,3 +15,5 @@ pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!(
 pub static CANCEL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/cancel.lua")));
 pub static RELEASE_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));
+pub static CALLBACK: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/callback.lua")));

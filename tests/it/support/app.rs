@@ -7,9 +7,11 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
-    ConnectionConfig, HttpConfig, JobsConfig, RetentionConfig, Settings, WorkerConfig,
+    CallbacksConfig, ConnectionConfig, HttpConfig, JobsConfig, RetentionConfig, RetrySchedule,
+    Settings, WorkerConfig,
 };
 use shared::connect::Deps;
+use shared::signing::SigningSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -21,6 +23,13 @@ use super::wait;
 pub struct Options {
     /// Run a worker in-process too.
     pub worker: bool,
+    /// Run a dispatcher in-process too.
+    pub dispatcher: bool,
+    pub signing_secrets: Vec<SigningSecret>,
+    pub retry_schedule: Vec<Duration>,
+    /// Refuse plain http and loopback callbacks, as production does; otherwise the tests'
+    /// loopback receivers are allowed.
+    pub strict_callbacks: bool,
     pub max_body_bytes: u64,
     pub ack_wait: Duration,
     pub max_deliver: u64,
@@ -32,6 +41,10 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             worker: true,
+            dispatcher: false,
+            signing_secrets: vec![SigningSecret::generate().expect("a secret")],
+            retry_schedule: vec![Duration::from_millis(200); 3],
+            strict_callbacks: false,
             max_body_bytes: 16 * 1024 * 1024,
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
@@ -57,6 +70,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let settings = settings(servers, &options);
     let deps = Deps::connect(&settings, "participant-test")
         .await
@@ -72,6 +86,13 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
     ));
     if options.worker {
         tokio::spawn(worker::run(
+            settings.clone(),
+            deps.clone(),
+            shutdown.child_token(),
+        ));
+    }
+    if options.dispatcher {
+        tokio::spawn(dispatcher::run(
             settings.clone(),
             deps.clone(),
             shutdown.child_token(),
@@ -119,6 +140,18 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
         worker: WorkerConfig {
             concurrency: 8,
             simulated_item_latency: options.simulated_item_latency,
+        },
+        callbacks: CallbacksConfig {
+            signing_secrets: options.signing_secrets.clone(),
+            retry_schedule: RetrySchedule(options.retry_schedule.clone()),
+            timeout: Duration::from_secs(5),
+            allow_http: !options.strict_callbacks,
+            allowed_networks: if options.strict_callbacks {
+                Vec::new()
+            } else {
+                vec!["127.0.0.1/32".parse().expect("network")]
+            },
+            concurrency: 16,
         },
     }
 }
@@ -255,7 +288,7 @@ impl TestApp {
     /// Flags that point a `participant` process at this app's servers and prefix.
     pub fn process_flags(&self) -> Vec<String> {
         let s = &self.settings;
-        vec![
+        let mut flags = vec![
             "--nats-url".into(),
             s.connection.nats_url.clone(),
             "--valkey-url".into(),
@@ -270,7 +303,23 @@ impl TestApp {
             s.jobs.max_deliver.to_string(),
             "--sweep-after".into(),
             format!("{}ms", s.jobs.sweep_after.as_millis()),
-        ]
+            "--retry-schedule".into(),
+            s.callbacks
+                .retry_schedule
+                .0
+                .iter()
+                .map(|d| format!("{}ms", d.as_millis()))
+                .collect::<Vec<_>>()
+                .join(","),
+            format!("--callback-allow-http={}", s.callbacks.allow_http),
+        ];
+        for network in &s.callbacks.allowed_networks {
+            flags.extend(["--callback-allow-network".into(), network.to_string()]);
+        }
+        for secret in &s.callbacks.signing_secrets {
+            flags.extend(["--signing-secret".into(), secret.expose()]);
+        }
+        flags
     }
 }
 

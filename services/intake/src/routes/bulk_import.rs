@@ -11,11 +11,11 @@ use shared::clock;
 use shared::contract::{FieldError, KIND_BULK_IMPORT, OperationStatus, headers};
 use uuid::Uuid;
 
-use crate::accept;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::{accept, callback_target};
 
 /// Most items one import may carry.
 pub const MAX_ITEMS: usize = 100_000;
@@ -44,8 +44,10 @@ pub async fn submit(
     JsonBody(request): JsonBody<BulkImportRequest>,
 ) -> Result<Response, ApiError> {
     let items = envelope_items(request)?;
+    let policy = state.settings().callbacks.address_policy();
+    let callback = callback_target::from_headers(&request_headers, &policy).await?;
     let count = items.len() as u64;
-    let record = accept::accept(&state, &ctx, KIND_BULK_IMPORT, &items).await?;
+    let record = accept::accept(&state, &ctx, KIND_BULK_IMPORT, &items, callback).await?;
     let id = record.document.operation_id;
 
     let status_url = format!("/api/operations/{id}");

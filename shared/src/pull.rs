@@ -1,44 +1,35 @@
-//! The pull loop: one pull request at a time, for exactly as many jobs as there are free
-//! slots, so a worker never holds a job it cannot start.
+//! The pull loop shared by the worker and the dispatcher: one pull request at a time, for
+//! exactly as many messages as there are free slots, so a process never holds a message
+//! it cannot start on. Each message runs in a task that holds its slot.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::{self, consumer::PullConsumer};
 use futures::StreamExt;
-use shared::config::Settings;
-use shared::connect::Deps;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::{job, sweeper};
-
-/// How long one pull request waits on the server for jobs.
+/// How long one pull request waits on the server for messages.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
 
-pub async fn run(
-    settings: Settings,
-    deps: Deps,
-    consumer: PullConsumer,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let slots = Arc::new(Semaphore::new(usize::from(settings.worker.concurrency)));
+/// Pulls from `consumer` into `slots` concurrent `handle` tasks until `shutdown`, then waits
+/// for the tasks in hand.
+pub async fn for_free_slots<F, Fut>(
+    consumer: &PullConsumer,
+    slots: usize,
+    shutdown: &CancellationToken,
+    handle: F,
+) where
+    F: Fn(jetstream::Message, OwnedSemaphorePermit) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(slots));
     let tasks = TaskTracker::new();
-    let context = Arc::new(job::Context::new(settings, deps, shutdown.clone()));
-    tasks.spawn(context.cancels.clone().listen(
-        context.deps.nats.clone(),
-        context.deps.names.clone(),
-        shutdown.clone(),
-    ));
-    tasks.spawn(sweeper::run(context.clone(), shutdown.clone()));
     let mut backoff = Duration::from_millis(100);
-    tracing::info!(
-        concurrency = context.settings.worker.concurrency,
-        "worker pulling jobs"
-    );
-
-    while let Some(mut permits) = free_slots(&slots, &shutdown).await {
+    while let Some(mut permits) = free_slots(&slots, shutdown).await {
         let batch = consumer
             .batch()
             .max_messages(permits.len())
@@ -50,7 +41,7 @@ pub async fn run(
             Err(error) => {
                 tracing::warn!(%error, "pull request failed");
                 drop(permits);
-                pause(&shutdown, &mut backoff).await;
+                pause(shutdown, &mut backoff).await;
                 continue;
             }
         };
@@ -64,11 +55,11 @@ pub async fn run(
                 Some(Ok(message)) => {
                     backoff = Duration::from_millis(100);
                     let Some(permit) = permits.pop() else { break };
-                    tasks.spawn(job::handle(context.clone(), message, permit));
+                    tasks.spawn(handle(message, permit));
                 }
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "receiving jobs failed");
-                    pause(&shutdown, &mut backoff).await;
+                    tracing::warn!(%error, "receiving messages failed");
+                    pause(shutdown, &mut backoff).await;
                     break;
                 }
             }
@@ -76,8 +67,6 @@ pub async fn run(
     }
     tasks.close();
     tasks.wait().await;
-    tracing::info!("worker stopped");
-    Ok(())
 }
 
 /// Waits for at least one free slot and takes every slot free now; `None` on shutdown.

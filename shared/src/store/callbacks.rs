@@ -1,0 +1,99 @@
+//! The dispatcher's side of an operation: where its webhooks go, and how they fare.
+
+use uuid::Uuid;
+
+use super::operations::CallbackTarget;
+use super::record::field;
+use super::{Store, StoreError, scripts};
+use crate::callback;
+
+/// How the webhook of one operation stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackProgress {
+    /// Failed attempts so far; more will follow.
+    Retrying {
+        attempts: u64,
+        last_error: String,
+    },
+    Delivered {
+        attempts: u64,
+    },
+    /// Given up: the last attempt failed, or the receiver answered `410 Gone`.
+    Failed {
+        attempts: u64,
+        last_error: String,
+    },
+}
+
+/// An operation's callback target and how far its webhook has come.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackStanding {
+    pub target: CallbackTarget,
+    /// Delivered or given up: nothing more to send.
+    pub settled: bool,
+    /// Attempts made so far.
+    pub attempts: u64,
+}
+
+impl Store {
+    /// The operation's callback and how it stands; `None` when it has no callback (or is
+    /// gone).
+    pub async fn callback_standing(
+        &self,
+        operation: Uuid,
+    ) -> Result<Option<CallbackStanding>, StoreError> {
+        let mut conn = self.conn();
+        let (url, events, status, attempts): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<u64>,
+        ) = self
+            .bounded(
+                redis::cmd("HMGET")
+                    .arg(self.names.operation_key(operation))
+                    .arg(field::CALLBACK_URL)
+                    .arg(field::CALLBACK_EVENTS)
+                    .arg(field::CALLBACK_STATUS)
+                    .arg(field::CALLBACK_ATTEMPTS)
+                    .query_async(&mut conn),
+            )
+            .await?;
+        let Some(url) = url else { return Ok(None) };
+        let events = callback::parse_events(events.as_deref().unwrap_or_default())
+            .map_err(StoreError::Unexpected)?;
+        Ok(Some(CallbackStanding {
+            target: CallbackTarget { url, events },
+            settled: matches!(status.as_deref(), Some("delivered" | "failed")),
+            attempts: attempts.unwrap_or(0),
+        }))
+    }
+
+    /// Records how the webhook stands, unless it is already settled; true when recorded.
+    pub async fn record_callback(
+        &self,
+        operation: Uuid,
+        progress: &CallbackProgress,
+    ) -> Result<bool, StoreError> {
+        let (status, attempts, last_error) = match progress {
+            CallbackProgress::Retrying {
+                attempts,
+                last_error,
+            } => ("retrying", attempts, last_error.as_str()),
+            CallbackProgress::Delivered { attempts } => ("delivered", attempts, ""),
+            CallbackProgress::Failed {
+                attempts,
+                last_error,
+            } => ("failed", attempts, last_error.as_str()),
+        };
+        let mut invocation = scripts::CALLBACK.prepare_invoke();
+        invocation
+            .key(self.names.operation_key(operation))
+            .arg(status)
+            .arg(*attempts)
+            .arg(last_error);
+        let mut conn = self.conn();
+        let recorded: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(recorded == 1)
+    }
+}
