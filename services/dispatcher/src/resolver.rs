@@ -30,3 +30,28 @@ impl Resolve for GuardedResolver {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_forbidden_address_is_refused_at_connect_time() {
+        let strict = GuardedResolver {
+            policy: AddressPolicy::default(),
+        };
+        let name: Name = "localhost".parse().unwrap();
+        assert!(strict.resolve(name).await.is_err());
+
+        let allowing = GuardedResolver {
+            policy: AddressPolicy {
+                allow_http: true,
+                allowed_networks: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            },
+        };
+        let name: Name = "localhost".parse().unwrap();
+        let addresses: Vec<SocketAddr> = allowing.resolve(name).await.unwrap().collect();
+        assert!(!addresses.is_empty());
+        assert!(addresses.iter().all(|a| a.ip().is_loopback()));
+    }
+}
