@@ -101,6 +101,10 @@ pub struct WorkerConfig {
     /// Jobs one worker runs at once; it never pulls more than it has free slots for.
     #[arg(long = "concurrency", env = "Worker__Concurrency", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub concurrency: u16,
+    /// On SIGTERM, how long jobs in hand may take to finish or checkpoint before the
+    /// process exits and leaves them to JetStream to redeliver.
+    #[arg(long = "shutdown-grace", env = "Worker__ShutdownGrace", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
     /// Simulated I/O time per item, for tests and benchmarks only; `0s` in production.
     #[arg(long = "simulated-item-latency", env = "Worker__SimulatedItemLatency", default_value = "0s", value_parser = parse_duration)]
     pub simulated_item_latency: Duration,

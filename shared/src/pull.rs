@@ -15,12 +15,14 @@ use tokio_util::task::TaskTracker;
 /// How long one pull request waits on the server for messages.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
 
-/// Pulls from `consumer` into `slots` concurrent `handle` tasks until `shutdown`, then waits
-/// for the tasks in hand.
+/// Pulls from `consumer` into `slots` concurrent `handle` tasks until `shutdown`, then gives
+/// the tasks in hand up to `grace` to finish or checkpoint; whatever is still unacknowledged
+/// after that is left to JetStream to redeliver.
 pub async fn for_free_slots<F, Fut>(
     consumer: &PullConsumer,
     slots: usize,
     shutdown: &CancellationToken,
+    grace: Duration,
     handle: F,
 ) where
     F: Fn(jetstream::Message, OwnedSemaphorePermit) -> Fut,
@@ -66,7 +68,13 @@ pub async fn for_free_slots<F, Fut>(
         }
     }
     tasks.close();
-    tasks.wait().await;
+    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+        tracing::warn!(
+            unfinished = tasks.len(),
+            ?grace,
+            "grace period over; JetStream will redeliver what is left"
+        );
+    }
 }
 
 /// Waits for at least one free slot and takes every slot free now; `None` on shutdown.

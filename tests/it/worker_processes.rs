@@ -107,3 +107,41 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
         "resumed from {resumed_from}, the checkpoint was at least {before_kill}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
+    let options = Options {
+        worker: false,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let flags = app.worker_flags(&["--simulated-item-latency", "2ms"]);
+    let mut leaving = Process::start(&flags);
+    let total = 3_000u64;
+    let id = app.accepted(named_items("term", total as usize)).await;
+    wait::until("the job under way", Duration::from_secs(30), || async {
+        let doc = app.operation(id).await;
+        (doc["progress"]["current"].as_u64().unwrap() > 0).then_some(())
+    })
+    .await;
+    let staying = Process::start(&flags);
+    leaving.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = wait::until("the worker to exit", Duration::from_secs(20), || {
+        let exited = leaving.try_exit_status();
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "a graceful exit: {status:?}");
+    assert!(
+        leaving.log().contains("handing the job back"),
+        "{}",
+        leaving.log()
+    );
+
+    let doc = app.until_terminal(id, Duration::from_secs(60)).await;
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(doc["result"]["succeeded"], total);
+    assert_eq!(doc["result"]["failed"], 0);
+    assert_eq!(app.entity_count().await, (total, total));
+    assert!(staying.log().contains("import ended"));
+}

@@ -21,7 +21,8 @@ use shared::connect::Deps;
 use shared::pull;
 use tokio_util::sync::CancellationToken;
 
-/// Runs one dispatcher until `shutdown`; deliveries in flight finish first.
+/// Runs one dispatcher until `shutdown`; deliveries in flight finish first (each is bounded
+/// by the callback timeout).
 pub async fn run(
     settings: Settings,
     deps: Deps,
@@ -37,13 +38,14 @@ pub async fn run(
         return Ok(());
     };
     let slots = usize::from(settings.callbacks.concurrency);
+    let grace = settings.callbacks.timeout + std::time::Duration::from_secs(1);
     let ctx = Arc::new(dispatch::Context::new(settings, deps, client));
     tracing::info!(concurrency = slots, "dispatcher pulling terminal events");
     let loops = consumers.iter().map(|consumer| {
         let ctx = ctx.clone();
         let shutdown = shutdown.clone();
         async move {
-            pull::for_free_slots(consumer, slots, &shutdown, |message, slot| {
+            pull::for_free_slots(consumer, slots, &shutdown, grace, |message, slot| {
                 dispatch::handle(ctx.clone(), message, slot)
             })
             .await;

@@ -35,6 +35,7 @@ pub async fn run(
         return Ok(());
     };
     let slots = usize::from(settings.worker.concurrency);
+    let grace = settings.worker.shutdown_grace;
     let ctx = Arc::new(job::Context::new(settings, deps, shutdown.clone()));
     let tasks = TaskTracker::new();
     tasks.spawn(ctx.cancels.clone().listen(
@@ -44,7 +45,7 @@ pub async fn run(
     ));
     tasks.spawn(sweeper::run(ctx.clone(), shutdown.clone()));
     tracing::info!(concurrency = slots, "worker pulling jobs");
-    pull::for_free_slots(&consumer, slots, &shutdown, |message, slot| {
+    pull::for_free_slots(&consumer, slots, &shutdown, grace, |message, slot| {
         job::handle(ctx.clone(), message, slot)
     })
     .await;

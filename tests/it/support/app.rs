@@ -139,6 +139,7 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
         },
         worker: WorkerConfig {
             concurrency: 8,
+            shutdown_grace: Duration::from_secs(10),
             simulated_item_latency: options.simulated_item_latency,
         },
         callbacks: CallbacksConfig {

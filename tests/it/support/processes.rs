@@ -46,6 +46,11 @@ impl Process {
         kill(pid, signal).expect("signal");
     }
 
+    /// How it exited, once it has.
+    pub fn try_exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// SIGKILL, and wait until it is gone.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
