@@ -29,6 +29,26 @@ pub struct Settings {
     pub worker: WorkerConfig,
     #[command(flatten)]
     pub callbacks: CallbacksConfig,
+    #[command(flatten)]
+    pub observability: ObservabilityConfig,
+}
+
+/// Logs and metrics.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ObservabilityConfig {
+    /// `text` for people, `json` for log pipelines.
+    #[arg(long = "log-format", env = "Log__Format", default_value = "text")]
+    pub log_format: LogFormat,
+    /// Where a worker or dispatcher process serves `/metrics` (the intake serves it on its
+    /// own listener); off when unset.
+    #[arg(long = "metrics-listen", env = "Metrics__Listen")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where NATS and Valkey are, and the prefix that namespaces everything in them.

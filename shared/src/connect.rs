@@ -113,6 +113,7 @@ pub struct Deps {
     pub jetstream: Context,
     pub store: crate::store::Store,
     pub names: Names,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Deps {
@@ -135,6 +136,7 @@ impl Deps {
             nats,
             store,
             names,
+            metrics: Default::default(),
         })
     }
 }

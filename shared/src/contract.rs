@@ -20,6 +20,11 @@ pub mod headers {
     /// Carried on job messages so a worker can log the tenant before it parses the payload.
     pub const NATS_TENANT_ID: &str = "X-Tenant-Id";
     pub const NATS_CORRELATION_ID: &str = "X-Correlation-Id";
+    pub const NATS_WORKFLOW_ID: &str = "X-Workflow-Id";
+    pub const NATS_WORKFLOW_STEP: &str = "X-Workflow-Step";
+    pub const NATS_WORKFLOW_NAME: &str = "X-Workflow-Name";
+    /// W3C trace context, carried as received.
+    pub const TRACEPARENT: &str = "traceparent";
 }
 
 /// The kind of a bulk import operation.

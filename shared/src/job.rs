@@ -8,7 +8,7 @@ use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::contract::headers;
+use crate::contract::{StatusDocument, headers};
 use crate::names::Names;
 
 /// Subject token of bulk-import jobs.
@@ -37,25 +37,47 @@ impl Job {
 }
 
 /// Sends a job to `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id
-/// (so the stream's duplicate window drops a re-publication) and the correlation and
-/// tenant headers; returns the future of its PubAck.
+/// (so the stream's duplicate window drops a re-publication) and the headers that carry
+/// the request's context into the worker's logs: tenant, correlation id, workflow and W3C
+/// `traceparent`. Returns the future of its PubAck.
 pub async fn send(
     jetstream: &Context,
     names: &Names,
     job: &Job,
-    tenant: Uuid,
-    correlation: &str,
+    operation: &StatusDocument,
+    traceparent: Option<&str>,
 ) -> Result<PublishAckFuture, PublishError> {
-    let operation = job.operation_id();
     let mut job_headers = HeaderMap::new();
-    job_headers.insert(headers::NATS_MSG_ID, operation.to_string().as_str());
-    job_headers.insert(headers::NATS_CORRELATION_ID, correlation);
-    job_headers.insert(headers::NATS_TENANT_ID, tenant.to_string().as_str());
+    job_headers.insert(
+        headers::NATS_MSG_ID,
+        job.operation_id().to_string().as_str(),
+    );
+    job_headers.insert(
+        headers::NATS_CORRELATION_ID,
+        operation.correlation_id.as_str(),
+    );
+    job_headers.insert(
+        headers::NATS_TENANT_ID,
+        operation.tenant_id.to_string().as_str(),
+    );
+    let workflow = operation.workflow.clone().unwrap_or_default();
+    for (name, value) in [
+        (headers::NATS_WORKFLOW_ID, &workflow.id),
+        (headers::NATS_WORKFLOW_STEP, &workflow.step),
+        (headers::NATS_WORKFLOW_NAME, &workflow.name),
+    ] {
+        if let Some(value) = value {
+            job_headers.insert(name, value.as_str());
+        }
+    }
+    if let Some(traceparent) = traceparent {
+        job_headers.insert(headers::TRACEPARENT, traceparent);
+    }
     let payload = serde_json::to_vec(job)
         .map_err(|e| PublishError::with_source(PublishErrorKind::Other, e))?;
     jetstream
         .send_publish(
-            names.job_subject(job.subject_token(), operation),
+            names.job_subject(job.subject_token(), job.operation_id()),
             PublishMessage::build()
                 .payload(payload.into())
                 .headers(job_headers),

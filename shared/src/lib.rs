@@ -11,6 +11,7 @@
 //! - [`pull`]: the pull loop that takes messages only for free slots.
 //! - [`callback`] and [`signing`]: which webhook targets are allowed, and Standard Webhooks
 //!   signatures.
+//! - [`metrics`]: the Prometheus metrics of a process.
 //! - [`telemetry`]: logging setup.
 //! - [`clock`]: timestamps as the contract writes them.
 
@@ -22,6 +23,7 @@ pub mod contract;
 pub mod entity;
 pub mod event;
 pub mod job;
+pub mod metrics;
 pub mod names;
 pub mod pull;
 pub mod signing;

@@ -43,17 +43,17 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     );
 
     stalled.signal(Signal::SIGCONT);
-    wait::until(
-        "the woken worker to learn it lost",
-        Duration::from_secs(30),
-        || async {
-            stalled
-                .log()
-                .contains("a later delivery owns the operation")
-                .then_some(())
-        },
-    )
+    let learned = tokio::time::timeout(Duration::from_secs(30), async {
+        while !stalled.log().contains("a later delivery owns the operation") {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
     .await;
+    assert!(
+        learned.is_ok(),
+        "the woken worker never learned it lost; its log:\n{}",
+        stalled.log()
+    );
     assert_eq!(
         app.operation(id).await,
         done,

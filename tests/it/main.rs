@@ -14,6 +14,7 @@ mod events;
 mod fencing;
 mod headers_and_problems;
 mod idempotency;
+mod observability;
 mod operations;
 mod outages;
 mod sweeper;

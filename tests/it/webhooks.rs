@@ -114,6 +114,10 @@ async fn a_completed_operation_is_pushed_signed_by_every_active_secret() {
         &[
             ("x-correlation-id", "corr-hook-1"),
             ("x-workflow-id", "wf-9"),
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
         ],
     )
     .await;
@@ -129,6 +133,10 @@ async fn a_completed_operation_is_pushed_signed_by_every_active_secret() {
     assert_eq!(hook.header("x-correlation-id"), "corr-hook-1");
     assert_eq!(hook.header("x-tenant-id"), app.tenant.to_string());
     assert_eq!(hook.header("x-workflow-id"), "wf-9");
+    assert_eq!(
+        hook.header("traceparent"),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
     let body = hook.json();
     assert_eq!(body["type"], "operation.completed");
     assert!(body["timestamp"].is_string());

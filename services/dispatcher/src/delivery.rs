@@ -45,6 +45,8 @@ pub struct Webhook<'a> {
     pub correlation: &'a str,
     pub tenant: String,
     pub workflow_id: Option<&'a str>,
+    /// W3C trace context of the request that started the operation.
+    pub traceparent: Option<&'a str>,
 }
 
 /// How one attempt went.
@@ -91,6 +93,9 @@ pub async fn attempt(
         .header(headers::TENANT_ID, &webhook.tenant);
     if let Some(workflow) = webhook.workflow_id {
         request = request.header(headers::WORKFLOW_ID, workflow);
+    }
+    if let Some(traceparent) = webhook.traceparent {
+        request = request.header(headers::TRACEPARENT, traceparent);
     }
     let mut response = match request.body(webhook.body.clone()).send().await {
         Ok(response) => response,

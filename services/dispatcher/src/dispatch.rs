@@ -10,6 +10,7 @@ use shared::config::Settings;
 use shared::connect::Deps;
 use shared::contract::{StatusDocument, headers};
 use shared::event::Event;
+use shared::metrics::OutcomeLabels;
 use shared::store::CallbackProgress;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
@@ -68,8 +69,11 @@ pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: Owned
         operation = %doc.operation_id,
         tenant = %doc.tenant_id,
         correlation = %doc.correlation_id,
-        workflow = doc.workflow.as_ref().and_then(|w| w.id.as_deref()).unwrap_or_default(),
+        workflow_id = doc.workflow.as_ref().and_then(|w| w.id.as_deref()),
+        workflow_step = doc.workflow.as_ref().and_then(|w| w.step.as_deref()),
+        workflow_name = doc.workflow.as_ref().and_then(|w| w.name.as_deref()),
         event = %event.event_id,
+        traceparent = tracing::field::Empty,
     );
     async {
         let settled = match dispatch(&ctx, &message, &event).await {
@@ -101,6 +105,9 @@ async fn dispatch(
     if standing.settled || !standing.target.events.contains(&event.event) {
         return Ok(Settle::Ack);
     }
+    if let Some(traceparent) = &standing.traceparent {
+        tracing::Span::current().record("traceparent", traceparent.as_str());
+    }
     let attempt = standing.attempts + 1;
     let doc = &event.operation;
     let body = serde_json::to_vec(&Body {
@@ -115,6 +122,7 @@ async fn dispatch(
         correlation: &doc.correlation_id,
         tenant: doc.tenant_id.to_string(),
         workflow_id: doc.workflow.as_ref().and_then(|w| w.id.as_deref()),
+        traceparent: standing.traceparent.as_deref(),
     };
     let callbacks = &ctx.settings.callbacks;
     let outcome = delivery::attempt(
@@ -125,6 +133,18 @@ async fn dispatch(
     )
     .await;
     tracing::info!(attempt, ?outcome, "callback attempt");
+    let label = match &outcome {
+        Attempt::Delivered => "delivered",
+        Attempt::Gone => "gone",
+        Attempt::Failed { .. } => "failed",
+    };
+    ctx.deps
+        .metrics
+        .webhook_attempts
+        .get_or_create(&OutcomeLabels {
+            outcome: label.to_owned(),
+        })
+        .inc();
     match outcome {
         Attempt::Delivered => {
             store

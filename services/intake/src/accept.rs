@@ -37,6 +37,7 @@ pub async fn accept(
         workflow: ctx.workflow.clone(),
         created_millis: clock::now_millis(),
         callback,
+        traceparent: ctx.traceparent.clone(),
     };
     let record = deps.store.create_operation(&new, items).await?;
     #[cfg(feature = "fail-points")]
@@ -49,6 +50,7 @@ pub async fn accept(
         give_up(state, new.id).await;
         return Err(ApiError::unavailable("The job queue", cause));
     }
+    deps.metrics.operation("accepted");
     Ok(record)
 }
 
@@ -63,8 +65,8 @@ async fn publish(state: &AppState, record: &Record, job: &Job) -> Result<(), asy
             &deps.jetstream,
             &deps.names,
             job,
-            doc.tenant_id,
-            &doc.correlation_id,
+            doc,
+            record.traceparent.as_deref(),
         )
         .await?;
         let (event_ack, job_ack) = tokio::join!(event_ack, job_ack);

@@ -20,6 +20,8 @@ pub struct RequestContext {
     pub actor: Option<String>,
     pub correlation: String,
     pub workflow: Workflow,
+    /// W3C trace context, when the caller sent a well-formed one.
+    pub traceparent: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
@@ -52,8 +54,20 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
                 step: text(&parts.headers, headers::WORKFLOW_STEP),
                 name: text(&parts.headers, headers::WORKFLOW_NAME),
             },
+            traceparent: text(&parts.headers, headers::TRACEPARENT).filter(|t| is_traceparent(t)),
         })
     }
+}
+
+/// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>` (W3C Trace Context).
+fn is_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    parts.len() == 4
+        && hex(parts[0], 2)
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
 }
 
 /// A header's value, trimmed, when present, non-empty and visible ASCII.

@@ -4,21 +4,41 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::contract::{Problem, headers};
 use uuid::Uuid;
 
+use shared::metrics::{RequestLabels, RouteLabels};
+
 use crate::context::{CorrelationId, text};
 use crate::problem::{self, ApiError, ErrorCause};
+use crate::state::AppState;
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The route template that served a request, left on its response for [`finish`].
+#[derive(Clone, Debug)]
+pub struct RouteTemplate(pub String);
+
+/// Runs inside routing (a route layer), where the matched route is known.
+pub async fn tag_route(req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let mut response = next.run(req).await;
+    if let Some(template) = template {
+        response.extensions_mut().insert(RouteTemplate(template));
+    }
+    response
+}
+
 /// Outermost layer: picks the correlation id (the caller's, or a new UUID), echoes it,
-/// renders any error answer as a problem, and logs one line per request.
-pub async fn finish(mut req: Request, next: Next) -> Response {
+/// renders any error answer as a problem, counts the request and logs one line for it.
+pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let correlation = text(req.headers(), headers::CORRELATION_ID)
         .filter(|c| c.len() <= 255)
@@ -39,7 +59,29 @@ pub async fn finish(mut req: Request, next: Next) -> Response {
             .headers_mut()
             .insert(headers::CORRELATION_ID, value);
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map_or("unmatched", |r| r.0.as_str())
+        .to_owned();
+    let metrics = &state.deps().metrics;
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            method: method.to_string(),
+            status: status.as_u16(),
+        })
+        .inc();
+    metrics
+        .request_seconds
+        .get_or_create(&RouteLabels {
+            route,
+            method: method.to_string(),
+        })
+        .observe(elapsed.as_secs_f64());
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     match response.extensions().get::<ErrorCause>() {
         Some(ErrorCause(cause)) => tracing::warn!(
             %method, %path, status = status.as_u16(), latency_ms, %correlation, %cause, "request"

@@ -4,6 +4,7 @@ mod bulk_import;
 mod cancel;
 mod entities;
 mod health;
+mod metrics;
 mod operations;
 
 use axum::Router;
@@ -12,7 +13,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 
 use crate::idempotency::idempotency;
-use crate::middleware::{finish, negotiate};
+use crate::middleware::{finish, negotiate, tag_route};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -37,9 +38,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::render))
+        .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(negotiate))
-        .layer(from_fn(finish))
+        .layer(from_fn_with_state(state.clone(), finish))
         .with_state(state)
 }

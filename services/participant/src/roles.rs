@@ -16,7 +16,7 @@ pub enum Roles {
 }
 
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
-    shared::telemetry::init();
+    shared::telemetry::init(settings.observability.log_format);
     let shutdown = CancellationToken::new();
     let deps = Deps::connect(&settings, &format!("participant-{roles:?}").to_lowercase())
         .await
@@ -46,24 +46,38 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         }
         dispatcher::run(settings.clone(), deps.clone(), shutdown.child_token()).await
     };
-    let running = async {
-        match roles {
-            Roles::Intake => intake.await,
-            Roles::Worker => worker.await,
-            Roles::Dispatcher => dispatcher.await,
-            Roles::All => {
-                let (intake, worker, dispatcher) = tokio::join!(
-                    async {
-                        let result = intake.await;
-                        shutdown.cancel();
-                        result
-                    },
-                    worker,
-                    dispatcher
-                );
-                intake.and(worker).and(dispatcher)
+    let metrics = async {
+        match (roles, settings.observability.metrics_listen) {
+            (Roles::Worker | Roles::Dispatcher, Some(address)) => {
+                serve_metrics(address, deps.metrics.clone(), shutdown.child_token()).await
             }
+            _ => Ok(()),
         }
+    };
+    let running = async {
+        let (result, metrics) = tokio::join!(
+            async {
+                match roles {
+                    Roles::Intake => intake.await,
+                    Roles::Worker => worker.await,
+                    Roles::Dispatcher => dispatcher.await,
+                    Roles::All => {
+                        let (intake, worker, dispatcher) = tokio::join!(
+                            async {
+                                let result = intake.await;
+                                shutdown.cancel();
+                                result
+                            },
+                            worker,
+                            dispatcher
+                        );
+                        intake.and(worker).and(dispatcher)
+                    }
+                }
+            },
+            metrics
+        );
+        result.and(metrics)
     };
     tokio::pin!(running);
     tokio::select! {
@@ -71,6 +85,37 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         () = signalled() => shutdown.cancel(),
     }
     running.await
+}
+
+/// `/metrics` for a process that serves no API (a worker or a dispatcher).
+async fn serve_metrics(
+    address: std::net::SocketAddr,
+    metrics: std::sync::Arc<shared::metrics::Metrics>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
+            }
+        }),
+    );
+    tracing::info!(%address, "serving metrics");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("metrics server failed")
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

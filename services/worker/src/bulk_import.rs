@@ -55,6 +55,7 @@ pub async fn run(
     let total = record.document.progress.total;
     let mut cursor = record.document.progress.current;
     tracing::info!(from = cursor, total, "import running");
+    ctx.deps.metrics.operation("running");
     let mut acks = vec![
         ctx.events
             .send(&Event::of(EventKind::Running, record.document))
@@ -107,6 +108,7 @@ pub async fn run(
         };
         if let Some(kind) = ended {
             tracing::info!(status = kind.as_str(), processed = cursor, "import ended");
+            ctx.deps.metrics.operation(kind.as_str());
             acks.push(ctx.events.send(&Event::of(kind, record.document)).await?);
             await_acks(acks).await?;
             return Ok(Outcome::Finished);

@@ -131,6 +131,7 @@ async fn fail(
         )
         .await?;
     if let FailOutcome::Failed(record) = outcome {
+        ctx.deps.metrics.operation("failed");
         ctx.events
             .send(&Event::of(EventKind::Failed, record.document))
             .await?

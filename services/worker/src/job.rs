@@ -84,11 +84,17 @@ pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: Owned
         operation = field::Empty,
         tenant = field::Empty,
         correlation = %correlation,
-        attempt = delivery.attempt
+        attempt = delivery.attempt,
+        workflow_id = header(headers::NATS_WORKFLOW_ID).as_deref(),
+        workflow_step = header(headers::NATS_WORKFLOW_STEP).as_deref(),
+        workflow_name = header(headers::NATS_WORKFLOW_NAME).as_deref(),
+        traceparent = header(headers::TRACEPARENT).as_deref(),
     );
     if let Some(operation) = operation {
         span.record("operation", field::display(operation));
     }
+    let metrics = ctx.deps.metrics.clone();
+    metrics.jobs_in_flight.inc();
     async move {
         let job = match serde_json::from_slice::<Job>(&message.payload) {
             Ok(job) => job,
@@ -119,7 +125,8 @@ pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: Owned
         settle(&message, outcome, delivery).await;
     }
     .instrument(span)
-    .await
+    .await;
+    metrics.jobs_in_flight.dec();
 }
 
 /// Acknowledges a delivery by its outcome.

@@ -91,8 +91,8 @@ async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bo
         &ctx.deps.jetstream,
         &ctx.deps.names,
         &job,
-        doc.tenant_id,
-        &doc.correlation_id,
+        doc,
+        record.traceparent.as_deref(),
     )
     .await?
     .await?;

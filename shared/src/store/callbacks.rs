@@ -33,6 +33,8 @@ pub struct CallbackStanding {
     pub settled: bool,
     /// Attempts made so far.
     pub attempts: u64,
+    /// The W3C `traceparent` of the request that started the operation.
+    pub traceparent: Option<String>,
 }
 
 impl Store {
@@ -43,12 +45,7 @@ impl Store {
         operation: Uuid,
     ) -> Result<Option<CallbackStanding>, StoreError> {
         let mut conn = self.conn();
-        let (url, events, status, attempts): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<u64>,
-        ) = self
+        let [url, events, status, attempts, traceparent]: [Option<String>; 5] = self
             .bounded(
                 redis::cmd("HMGET")
                     .arg(self.names.operation_key(operation))
@@ -56,6 +53,7 @@ impl Store {
                     .arg(field::CALLBACK_EVENTS)
                     .arg(field::CALLBACK_STATUS)
                     .arg(field::CALLBACK_ATTEMPTS)
+                    .arg(field::TRACEPARENT)
                     .query_async(&mut conn),
             )
             .await?;
@@ -65,7 +63,8 @@ impl Store {
         Ok(Some(CallbackStanding {
             target: CallbackTarget { url, events },
             settled: matches!(status.as_deref(), Some("delivered" | "failed")),
-            attempts: attempts.unwrap_or(0),
+            attempts: attempts.and_then(|a| a.parse().ok()).unwrap_or(0),
+            traceparent,
         }))
     }
 

@@ -23,6 +23,8 @@ pub struct NewOperation {
     pub created_millis: i64,
     /// Where to push lifecycle webhooks, and for which events.
     pub callback: Option<CallbackTarget>,
+    /// The W3C `traceparent` of the request.
+    pub traceparent: Option<String>,
 }
 
 /// An operation's webhook target, checked when it was accepted.
@@ -98,6 +100,7 @@ impl Store {
         let callback_url = new.callback.as_ref().map(|c| c.url.clone());
         let optional = [
             (field::CALLBACK_URL, &callback_url),
+            (field::TRACEPARENT, &new.traceparent),
             (field::CALLBACK_EVENTS, &callback_events),
             (field::ORG, &new.org),
             (field::ACTOR, &new.actor),

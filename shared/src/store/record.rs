@@ -39,6 +39,7 @@ pub mod field {
     pub const CALLBACK_STATUS: &str = "cb_status";
     pub const CALLBACK_ATTEMPTS: &str = "cb_attempts";
     pub const CALLBACK_ERROR: &str = "cb_error";
+    pub const TRACEPARENT: &str = "traceparent";
 }
 
 /// An operation as stored: its status document and its revision, which changes with
@@ -49,6 +50,8 @@ pub struct Record {
     pub revision: u64,
     /// When it was accepted, in unix milliseconds.
     pub created_millis: i64,
+    /// The W3C `traceparent` of the request that started it.
+    pub traceparent: Option<String>,
 }
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
@@ -131,5 +134,6 @@ pub fn parse(
             .get(field::CREATED)
             .and_then(|v| v.parse().ok())
             .unwrap_or_default(),
+        traceparent: text(field::TRACEPARENT),
     })
 }

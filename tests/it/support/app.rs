@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
-    CallbacksConfig, ConnectionConfig, HttpConfig, JobsConfig, RetentionConfig, RetrySchedule,
-    Settings, WorkerConfig,
+    CallbacksConfig, ConnectionConfig, HttpConfig, JobsConfig, LogFormat, ObservabilityConfig,
+    RetentionConfig, RetrySchedule, Settings, WorkerConfig,
 };
 use shared::connect::Deps;
 use shared::signing::SigningSecret;
@@ -153,6 +153,10 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
                 vec!["127.0.0.1/32".parse().expect("network")]
             },
             concurrency: 16,
+        },
+        observability: ObservabilityConfig {
+            log_format: LogFormat::Text,
+            metrics_listen: None,
         },
     }
 }

@@ -31,6 +31,7 @@ pub async fn cancel(
         .await?
     {
         CancelOutcome::Cancelled(record) => {
+            deps.metrics.operation("cancelled");
             let event = Event::of(EventKind::Cancelled, record.document.clone());
             if let Err(error) = publish_event(&state, &event).await {
                 tracing::warn!(%error, operation = %id, "cancelled event not stored yet; the worker that receives the job will publish it");

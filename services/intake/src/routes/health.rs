@@ -51,7 +51,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn check_nats(state: &AppState) -> Result<(), String> {
+pub async fn check_nats(state: &AppState) -> Result<(), String> {
     let deps = state.deps();
     if deps.nats.connection_state() != async_nats::connection::State::Connected {
         return Err("not connected".into());
@@ -70,6 +70,6 @@ async fn check_nats(state: &AppState) -> Result<(), String> {
         .unwrap_or_else(|_| Err("no answer within 2s".into()))
 }
 
-async fn check_valkey(state: &AppState) -> Result<(), String> {
+pub async fn check_valkey(state: &AppState) -> Result<(), String> {
     state.deps().store.ping().await.map_err(|e| e.to_string())
 }

@@ -1,0 +1,165 @@
+//! Metrics in Prometheus text that move with traffic, and logs as JSON with the job's
+//! correlation fields.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::processes::Process;
+use crate::support::{servers, spawn_app, wait};
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// Parses the text exposition format strictly enough to catch a malformed line; returns
+/// each sample (`name{labels}`) with its value.
+fn parse_exposition(text: &str) -> HashMap<String, f64> {
+    let mut samples = HashMap::new();
+    for line in text.lines() {
+        if line.is_empty() || line == "# EOF" {
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix("# ") {
+            let kind = comment.split(' ').next().unwrap();
+            assert!(
+                ["HELP", "TYPE", "UNIT"].contains(&kind),
+                "bad comment: {line}"
+            );
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name: {line}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "bad labels: {line}");
+        }
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value: {line}"));
+        samples.insert(series.to_owned(), value);
+    }
+    samples
+}
+
+async fn scrape(app: &crate::support::TestApp) -> HashMap<String, f64> {
+    let response = app
+        .http
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    parse_exposition(&response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_parse_and_move_with_traffic() {
+    let app = spawn_app().await;
+    let before = scrape(&app).await;
+    let id = app.accepted(named_items("m", 5)).await;
+    app.until_terminal(id, Duration::from_secs(30)).await;
+    let missing = app
+        .api(
+            Method::GET,
+            &format!("/api/operations/{}", uuid::Uuid::new_v4()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let after = scrape(&app).await;
+
+    let get = |samples: &HashMap<String, f64>, key: &str| samples.get(key).copied().unwrap_or(0.0);
+    let accepted = r#"participant_http_requests_total{route="/api/sampleentities/bulk-import",method="POST",status="202"}"#;
+    assert_eq!(get(&after, accepted) - get(&before, accepted), 1.0);
+    let not_found = r#"participant_http_requests_total{route="/api/operations/{id}",method="GET",status="404"}"#;
+    assert!(get(&after, not_found) >= 1.0);
+    for status in ["accepted", "running", "completed"] {
+        let key = format!(r#"participant_operations_total{{status="{status}"}}"#);
+        assert_eq!(get(&after, &key) - get(&before, &key), 1.0, "{key}");
+    }
+    assert_eq!(
+        get(&after, r#"participant_dependency_up{dependency="nats"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(&after, r#"participant_dependency_up{dependency="valkey"}"#),
+        1.0
+    );
+    assert!(after.contains_key("participant_jobs_pending"));
+    assert!(after.contains_key("participant_jobs_ack_pending"));
+    assert!(
+        after
+            .keys()
+            .any(|k| k.starts_with("participant_http_request_duration_seconds_bucket"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_logs_json_with_the_jobs_fields_and_serves_metrics() {
+    let options = Options {
+        worker: false,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let port = servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let worker =
+        Process::start(&app.worker_flags(&["--log-format", "json", "--metrics-listen", &listen]));
+    let response = app
+        .api(Method::POST, "/api/sampleentities/bulk-import")
+        .header("x-correlation-id", "corr-json-1")
+        .header("x-workflow-id", "wf-json")
+        .header("x-workflow-step", "4")
+        .header("traceparent", TRACEPARENT)
+        .json(&serde_json::json!({ "items": named_items("j", 2) }))
+        .send()
+        .await
+        .unwrap();
+    let id = response.json::<Value>().await.unwrap()["operationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.until_terminal(id.parse().unwrap(), Duration::from_secs(30))
+        .await;
+
+    let line = wait::until("the job's log line", Duration::from_secs(10), || async {
+        worker
+            .log()
+            .lines()
+            .find(|l| l.contains("import ended"))
+            .map(str::to_owned)
+    })
+    .await;
+    let entry: Value = serde_json::from_str(&line).expect("a JSON log line");
+    assert_eq!(entry["span"]["operation"], id.as_str());
+    assert_eq!(entry["span"]["correlation"], "corr-json-1");
+    assert_eq!(entry["span"]["tenant"], app.tenant.to_string());
+    assert_eq!(entry["span"]["workflow_id"], "wf-json");
+    assert_eq!(entry["span"]["workflow_step"], "4");
+    assert_eq!(entry["span"]["traceparent"], TRACEPARENT);
+
+    let text = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let samples = parse_exposition(&text);
+    assert_eq!(
+        samples[r#"participant_operations_total{status="completed"}"#],
+        1.0
+    );
+    assert_eq!(samples["participant_jobs_in_flight"], 0.0);
+}
