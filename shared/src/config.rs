@@ -31,6 +31,28 @@ pub struct Settings {
     pub callbacks: CallbacksConfig,
     #[command(flatten)]
     pub observability: ObservabilityConfig,
+    #[command(flatten)]
+    pub discovery: DiscoveryConfig,
+}
+
+/// Registration in the InfraSoT service registry.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DiscoveryConfig {
+    /// Register the intake in InfraSoT at start, renew it, deregister on shutdown.
+    #[arg(long = "infrasot-register", env = "InfraSoT__EnableRegistration", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", requires = "infrasot_url")]
+    pub enabled: bool,
+    /// Base URL of the InfraSoT registry.
+    #[arg(id = "infrasot_url", long = "infrasot-url", env = "InfraSoT__Url")]
+    pub url: Option<url::Url>,
+    /// This instance's id in the registry; by default `participant-<host name>`.
+    #[arg(long = "service-id", env = "InfraSoT__ServiceId")]
+    pub service_id: Option<String>,
+    /// The intake's URL as others reach it; by default built from the listen address.
+    #[arg(long = "advertise-url", env = "InfraSoT__AdvertiseUrl")]
+    pub advertise_url: Option<url::Url>,
+    /// How often the registration is renewed.
+    #[arg(long = "infrasot-renew-every", env = "InfraSoT__RenewInterval", default_value = "30s", value_parser = parse_positive_duration)]
+    pub renew_every: Duration,
 }
 
 /// Logs and metrics.

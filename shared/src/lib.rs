@@ -12,6 +12,7 @@
 //! - [`callback`] and [`signing`]: which webhook targets are allowed, and Standard Webhooks
 //!   signatures.
 //! - [`metrics`]: the Prometheus metrics of a process.
+//! - [`nats_service`]: registration with the NATS service protocol (`$SRV.PING`...).
 //! - [`telemetry`]: logging setup.
 //! - [`clock`]: timestamps as the contract writes them.
 
@@ -25,6 +26,7 @@ pub mod event;
 pub mod job;
 pub mod metrics;
 pub mod names;
+pub mod nats_service;
 pub mod pull;
 pub mod signing;
 pub mod store;

@@ -44,7 +44,10 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
 
     stalled.signal(Signal::SIGCONT);
     let learned = tokio::time::timeout(Duration::from_secs(30), async {
-        while !stalled.log().contains("a later delivery owns the operation") {
+        while !stalled
+            .log()
+            .contains("a later delivery owns the operation")
+        {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     })

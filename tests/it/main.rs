@@ -9,6 +9,7 @@ mod cancellation;
 mod chaos;
 mod cli;
 mod dead_letters;
+mod discovery;
 mod entities;
 mod events;
 mod fencing;

@@ -16,6 +16,7 @@ mod idempotency;
 mod long_poll;
 mod middleware;
 mod problem;
+mod registration;
 mod routes;
 mod state;
 
@@ -44,6 +45,15 @@ pub async fn run(
         deps.clone(),
         shutdown.clone(),
     ));
+    if settings.discovery.enabled
+        && let Some(registry) = settings.discovery.url.clone()
+    {
+        tasks.spawn(registration::keep_registered(
+            settings.clone(),
+            registry,
+            shutdown.clone(),
+        ));
+    }
     let app = router(AppState::new(settings, deps));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

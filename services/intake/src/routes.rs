@@ -3,7 +3,7 @@
 mod bulk_import;
 mod cancel;
 mod entities;
-mod health;
+pub mod health;
 mod metrics;
 mod operations;
 

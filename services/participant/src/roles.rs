@@ -1,5 +1,6 @@
 //! Starting the roles: connect, then call each role's `run` with one shutdown token that
-//! SIGTERM or Ctrl-C cancels.
+//! SIGTERM or Ctrl-C cancels; beside them, the NATS service registration and, for a worker
+//! or dispatcher process, a metrics listener.
 
 use anyhow::Context as _;
 use shared::config::Settings;
@@ -17,12 +18,44 @@ pub enum Roles {
 
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     shared::telemetry::init(settings.observability.log_format);
+    let role = format!("{roles:?}").to_lowercase();
     let shutdown = CancellationToken::new();
-    let deps = Deps::connect(&settings, &format!("participant-{roles:?}").to_lowercase())
+    let deps = Deps::connect(&settings, &format!("participant-{role}"))
         .await
         .map_err(|e| anyhow::anyhow!(e))
         .context("connecting")?;
 
+    let work = async {
+        let result = run(&settings, &deps, roles, &shutdown).await;
+        shutdown.cancel();
+        result
+    };
+    let metrics = async {
+        match (roles, settings.observability.metrics_listen) {
+            (Roles::Worker | Roles::Dispatcher, Some(address)) => {
+                serve_metrics(address, deps.metrics.clone(), shutdown.child_token()).await
+            }
+            _ => Ok(()),
+        }
+    };
+    let nats_service = shared::nats_service::serve(deps.clone(), &role, shutdown.child_token());
+    let stop_on_signal = async {
+        tokio::select! {
+            () = signalled() => shutdown.cancel(),
+            () = shutdown.cancelled() => {}
+        }
+    };
+    let (result, metrics, (), ()) = tokio::join!(work, metrics, nats_service, stop_on_signal);
+    result.and(metrics)
+}
+
+/// Runs the roles until `shutdown` (or until one fails, which stops the others).
+async fn run(
+    settings: &Settings,
+    deps: &Deps,
+    roles: Roles,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let intake = async {
         let listener = TcpListener::bind(settings.http.listen)
             .await
@@ -46,45 +79,25 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         }
         dispatcher::run(settings.clone(), deps.clone(), shutdown.child_token()).await
     };
-    let metrics = async {
-        match (roles, settings.observability.metrics_listen) {
-            (Roles::Worker | Roles::Dispatcher, Some(address)) => {
-                serve_metrics(address, deps.metrics.clone(), shutdown.child_token()).await
-            }
-            _ => Ok(()),
-        }
-    };
-    let running = async {
-        let (result, metrics) = tokio::join!(
-            async {
-                match roles {
-                    Roles::Intake => intake.await,
-                    Roles::Worker => worker.await,
-                    Roles::Dispatcher => dispatcher.await,
-                    Roles::All => {
-                        let (intake, worker, dispatcher) = tokio::join!(
-                            async {
-                                let result = intake.await;
-                                shutdown.cancel();
-                                result
-                            },
-                            worker,
-                            dispatcher
-                        );
-                        intake.and(worker).and(dispatcher)
-                    }
+    match roles {
+        Roles::Intake => intake.await,
+        Roles::Worker => worker.await,
+        Roles::Dispatcher => dispatcher.await,
+        Roles::All => {
+            let stop_all_on_failure = |result: anyhow::Result<()>| {
+                if result.is_err() {
+                    shutdown.cancel();
                 }
-            },
-            metrics
-        );
-        result.and(metrics)
-    };
-    tokio::pin!(running);
-    tokio::select! {
-        result = &mut running => return result,
-        () = signalled() => shutdown.cancel(),
+                result
+            };
+            let (intake, worker, dispatcher) = tokio::join!(
+                async { stop_all_on_failure(intake.await) },
+                async { stop_all_on_failure(worker.await) },
+                async { stop_all_on_failure(dispatcher.await) },
+            );
+            intake.and(worker).and(dispatcher)
+        }
     }
-    running.await
 }
 
 /// `/metrics` for a process that serves no API (a worker or a dispatcher).

@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
-    CallbacksConfig, ConnectionConfig, HttpConfig, JobsConfig, LogFormat, ObservabilityConfig,
-    RetentionConfig, RetrySchedule, Settings, WorkerConfig,
+    CallbacksConfig, ConnectionConfig, DiscoveryConfig, HttpConfig, JobsConfig, LogFormat,
+    ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, WorkerConfig,
 };
 use shared::connect::Deps;
 use shared::signing::SigningSecret;
@@ -30,6 +30,8 @@ pub struct Options {
     /// Refuse plain http and loopback callbacks, as production does; otherwise the tests'
     /// loopback receivers are allowed.
     pub strict_callbacks: bool,
+    /// Register in an InfraSoT registry at this URL, renewing at this interval.
+    pub registry: Option<(String, Duration)>,
     pub max_body_bytes: u64,
     pub ack_wait: Duration,
     pub max_deliver: u64,
@@ -45,6 +47,7 @@ impl Default for Options {
             signing_secrets: vec![SigningSecret::generate().expect("a secret")],
             retry_schedule: vec![Duration::from_millis(200); 3],
             strict_callbacks: false,
+            registry: None,
             max_body_bytes: 16 * 1024 * 1024,
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
@@ -62,6 +65,7 @@ pub struct TestApp {
     valkey: redis::Client,
     pub nats: async_nats::Client,
     shutdown: CancellationToken,
+    intake: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// The app with a worker, on the shared servers.
@@ -78,7 +82,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
     let base_url = format!("http://{}", listener.local_addr().expect("address"));
     let shutdown = CancellationToken::new();
-    tokio::spawn(intake::run(
+    let intake = tokio::spawn(intake::run(
         settings.clone(),
         deps.clone(),
         listener,
@@ -108,6 +112,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         valkey,
         nats,
         shutdown,
+        intake: Some(intake),
     };
     app.until_ready().await;
     app
@@ -158,6 +163,19 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
             log_format: LogFormat::Text,
             metrics_listen: None,
         },
+        discovery: DiscoveryConfig {
+            enabled: options.registry.is_some(),
+            url: options
+                .registry
+                .as_ref()
+                .map(|(url, _)| url.parse().expect("registry url")),
+            service_id: Some("participant-under-test".into()),
+            advertise_url: None,
+            renew_every: options
+                .registry
+                .as_ref()
+                .map_or(Duration::from_secs(30), |(_, every)| *every),
+        },
     }
 }
 
@@ -168,6 +186,17 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Shuts the app down as SIGTERM would, and waits for the intake to finish.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(intake) = self.intake.take() {
+            intake
+                .await
+                .expect("the intake task")
+                .expect("a clean intake shutdown");
+        }
+    }
+
     pub fn prefix(&self) -> &str {
         &self.settings.connection.prefix
     }

@@ -13,8 +13,8 @@ use shared::connect::DEADLINE;
 use crate::state::AppState;
 
 /// What this intake offers, for clients that detect features.
-const CAPABILITIES: &[&str] = &["operations", "cancellation", "idempotency", "long-poll"];
-const API_VERSIONS: &[&str] = &["v1"];
+pub const CAPABILITIES: &[&str] = &["operations", "cancellation", "idempotency", "long-poll"];
+pub const API_VERSIONS: &[&str] = &["v1"];
 
 pub async fn live() -> Json<serde_json::Value> {
     Json(json!({"status": "live"}))
