@@ -33,6 +33,36 @@ pub struct Settings {
     pub observability: ObservabilityConfig,
     #[command(flatten)]
     pub discovery: DiscoveryConfig,
+    #[command(flatten)]
+    pub tls: TlsConfig,
+}
+
+/// TLS of the HTTP listener: HTTPS with a certificate and key, and with mutual TLS a client
+/// certificate signed by the CA is required. Certificate and key are reloaded on SIGHUP.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TlsConfig {
+    /// Require a client certificate signed by `--ca-cert`.
+    #[arg(long = "mtls", env = "MutualTLS__Enabled", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", requires_all = ["ca_cert", "cert", "key"])]
+    pub mutual: bool,
+    /// PEM file of the CA that signs client certificates.
+    #[arg(id = "ca_cert", long = "ca-cert", env = "MutualTLS__CaCertPath")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// PEM file of the server's certificate chain; with `--key`, the intake serves HTTPS.
+    #[arg(
+        id = "cert",
+        long = "cert",
+        env = "MutualTLS__CertPath",
+        requires = "key"
+    )]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM file of the server's private key.
+    #[arg(
+        id = "key",
+        long = "key",
+        env = "MutualTLS__KeyPath",
+        requires = "cert"
+    )]
+    pub key: Option<std::path::PathBuf>,
 }
 
 /// Registration in the InfraSoT service registry.
@@ -73,7 +103,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where NATS and Valkey are, and the prefix that namespaces everything in them.
+/// Where NATS and Valkey are, and the prefix that namespaces everything in them. Valkey
+/// over TLS is a `rediss://` URL.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ConnectionConfig {
     /// NATS server URL.
@@ -85,6 +116,33 @@ pub struct ConnectionConfig {
     /// First token of every subject, stream name and Valkey key.
     #[arg(long = "prefix", env = "Participant__Prefix", default_value = "ops", value_parser = parse_prefix)]
     pub prefix: String,
+    #[command(flatten)]
+    pub nats_auth: NatsAuthConfig,
+}
+
+/// TLS and credentials for NATS.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct NatsAuthConfig {
+    /// PEM file of a CA to trust for the NATS server (implies TLS).
+    #[arg(id = "nats_ca_cert", long = "nats-ca-cert", env = "Nats__CaCertPath")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// PEM client certificate for NATS (with `--nats-key`).
+    #[arg(
+        id = "nats_cert",
+        long = "nats-cert",
+        env = "Nats__CertPath",
+        requires = "nats_key"
+    )]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM client key for NATS.
+    #[arg(id = "nats_key", long = "nats-key", env = "Nats__KeyPath")]
+    pub key: Option<std::path::PathBuf>,
+    /// A `.creds` file (JWT and nkey seed).
+    #[arg(id = "nats_creds", long = "nats-creds", env = "Nats__CredentialsPath")]
+    pub credentials: Option<std::path::PathBuf>,
+    /// A file holding an nkey seed.
+    #[arg(id = "nats_nkey", long = "nats-nkey", env = "Nats__NkeySeedPath")]
+    pub nkey_seed: Option<std::path::PathBuf>,
 }
 
 /// The HTTP intake's listener and limits.

@@ -21,8 +21,24 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 pub async fn nats(
     config: &ConnectionConfig,
     name: &str,
-) -> Result<async_nats::Client, async_nats::ConnectError> {
-    async_nats::ConnectOptions::new()
+) -> Result<async_nats::Client, async_nats::Error> {
+    let auth = &config.nats_auth;
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(credentials) = &auth.credentials {
+        options = options.credentials_file(credentials).await?;
+    }
+    if let Some(seed) = &auth.nkey_seed {
+        options = options.nkey(std::fs::read_to_string(seed)?.trim().to_owned());
+    }
+    if let Some(ca) = &auth.ca_cert {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    if let (Some(cert), Some(key)) = (&auth.cert, &auth.key) {
+        options = options
+            .add_client_certificate(cert.clone(), key.clone())
+            .require_tls(true);
+    }
+    let client = options
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(DEADLINE)
@@ -32,7 +48,8 @@ pub async fn nats(
             Duration::from_millis((100 * attempts as u64).min(1_000))
         })
         .connect(config.nats_url.as_str())
-        .await
+        .await?;
+    Ok(client)
 }
 
 /// A JetStream context whose every request has the deadline.

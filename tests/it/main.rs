@@ -15,6 +15,7 @@ mod events;
 mod fencing;
 mod headers_and_problems;
 mod idempotency;
+mod mtls;
 mod observability;
 mod operations;
 mod outages;

@@ -1,6 +1,7 @@
 //! The test harness: servers, the app under test, worker processes, and waiting.
 
 pub mod app;
+pub mod certs;
 pub mod events;
 pub mod load;
 pub mod processes;

@@ -12,6 +12,7 @@ mod callback_target;
 mod context;
 #[cfg(feature = "fail-points")]
 mod fail_point;
+mod https;
 mod idempotency;
 mod long_poll;
 mod middleware;
@@ -19,6 +20,7 @@ mod problem;
 mod registration;
 mod routes;
 mod state;
+mod tls;
 
 use anyhow::Context as _;
 use shared::config::Settings;
@@ -30,8 +32,8 @@ use tokio_util::task::TaskTracker;
 pub use routes::router;
 pub use state::AppState;
 
-/// Serves the API on `listener` until `shutdown` is cancelled, then finishes in-flight
-/// requests. Declares the JetStream topology in the background, retrying while NATS is
+/// Serves the API on `listener` (HTTPS when a certificate is configured, with mutual TLS
+/// when asked) until `shutdown` is cancelled, then finishes in-flight requests. Declares the JetStream topology in the background, retrying while NATS is
 /// down; until then, operation-starting requests answer 503.
 pub async fn run(
     settings: Settings,
@@ -54,15 +56,50 @@ pub async fn run(
             shutdown.clone(),
         ));
     }
+    let tls = settings
+        .tls
+        .cert
+        .is_some()
+        .then(|| tls::Reloadable::load(&settings.tls))
+        .transpose()
+        .context("loading the TLS configuration")?;
     let app = router(AppState::new(settings, deps));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("HTTP server failed");
+    let served = match tls {
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await
+            .context("HTTP server failed"),
+        Some(tls) => {
+            tasks.spawn(reload_on_sighup(tls.clone(), shutdown.clone()));
+            https::serve(listener, app, tls, shutdown.clone()).await
+        }
+    };
     shutdown.cancel();
     tasks.close();
     tasks.wait().await;
     served
+}
+
+/// Reloads certificate and key on each SIGHUP until `shutdown`.
+async fn reload_on_sighup(tls: tls::Reloadable, shutdown: CancellationToken) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("cannot listen for SIGHUP; certificates will not be reloaded");
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = hangups.recv() => {}
+        }
+        match tls.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(error) => tracing::error!(
+                error = format!("{error:#}"),
+                "TLS reload failed; keeping the old certificate"
+            ),
+        }
+    }
 }
 
 async fn declare_until_done(settings: Settings, deps: Deps, shutdown: CancellationToken) {

@@ -13,7 +13,10 @@ use uuid::Uuid;
 
 use shared::metrics::{RequestLabels, RouteLabels};
 
+use tracing::Instrument as _;
+
 use crate::context::{CorrelationId, text};
+use crate::https::PeerIdentity;
 use crate::problem::{self, ApiError, ErrorCause};
 use crate::state::AppState;
 
@@ -37,7 +40,8 @@ pub async fn tag_route(req: Request, next: Next) -> Response {
 }
 
 /// Outermost layer: picks the correlation id (the caller's, or a new UUID), echoes it,
-/// renders any error answer as a problem, counts the request and logs one line for it.
+/// runs the request in a span with it and the client's certificate identity, renders any
+/// error answer as a problem, counts the request and logs one line for it.
 pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let correlation = text(req.headers(), headers::CORRELATION_ID)
@@ -45,10 +49,16 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let peer = req
+        .extensions()
+        .get::<PeerIdentity>()
+        .map(|p| p.0.clone())
+        .unwrap_or_default();
     req.extensions_mut()
         .insert(CorrelationId(correlation.clone()));
+    let span = tracing::info_span!("request", %correlation, %peer);
 
-    let mut response = next.run(req).await;
+    let mut response = next.run(req).instrument(span).await;
 
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
@@ -84,10 +94,10 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     match response.extensions().get::<ErrorCause>() {
         Some(ErrorCause(cause)) => tracing::warn!(
-            %method, %path, status = status.as_u16(), latency_ms, %correlation, %cause, "request"
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, %peer, %cause, "request"
         ),
         None => tracing::info!(
-            %method, %path, status = status.as_u16(), latency_ms, %correlation, "request"
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, %peer, "request"
         ),
     }
     response

@@ -8,7 +8,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
     CallbacksConfig, ConnectionConfig, DiscoveryConfig, HttpConfig, JobsConfig, LogFormat,
-    ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, WorkerConfig,
+    ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, TlsConfig, WorkerConfig,
 };
 use shared::connect::Deps;
 use shared::signing::SigningSecret;
@@ -30,6 +30,10 @@ pub struct Options {
     /// Refuse plain http and loopback callbacks, as production does; otherwise the tests'
     /// loopback receivers are allowed.
     pub strict_callbacks: bool,
+    /// Serve HTTPS (and mutual TLS) with these files.
+    pub tls: Option<TlsConfig>,
+    /// The client the test speaks with (one that trusts the test CA, under TLS).
+    pub http: Option<reqwest::Client>,
     /// Register in an InfraSoT registry at this URL, renewing at this interval.
     pub registry: Option<(String, Duration)>,
     pub max_body_bytes: u64,
@@ -48,6 +52,8 @@ impl Default for Options {
             retry_schedule: vec![Duration::from_millis(200); 3],
             strict_callbacks: false,
             registry: None,
+            tls: None,
+            http: None,
             max_body_bytes: 16 * 1024 * 1024,
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
@@ -80,7 +86,12 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         .await
         .expect("connections");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
-    let base_url = format!("http://{}", listener.local_addr().expect("address"));
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let base_url = format!("{scheme}://{}", listener.local_addr().expect("address"));
     let shutdown = CancellationToken::new();
     let intake = tokio::spawn(intake::run(
         settings.clone(),
@@ -108,7 +119,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         base_url,
         tenant: Uuid::new_v4(),
         settings,
-        http: reqwest::Client::new(),
+        http: options.http.clone().unwrap_or_default(),
         valkey,
         nats,
         shutdown,
@@ -125,6 +136,7 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
             nats_url: servers.nats_url(),
             valkey_url: servers.valkey_url(),
             prefix: format!("t{}", &Uuid::new_v4().simple().to_string()[..12]),
+            nats_auth: Default::default(),
         },
         http: HttpConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
@@ -176,6 +188,12 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
                 .as_ref()
                 .map_or(Duration::from_secs(30), |(_, every)| *every),
         },
+        tls: options.tls.clone().unwrap_or(TlsConfig {
+            mutual: false,
+            ca_cert: None,
+            cert: None,
+            key: None,
+        }),
     }
 }
 

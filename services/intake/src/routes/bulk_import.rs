@@ -116,5 +116,10 @@ fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> St
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map_or_else(|| state.settings().http.listen.to_string(), str::to_owned);
-    format!("http://{host}{path}")
+    let scheme = if state.settings().tls.cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}{path}")
 }

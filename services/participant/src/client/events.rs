@@ -13,8 +13,9 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
         Some(tenant) => format!("{}.events.{tenant}.>", names.prefix()),
         None => names.events_wildcard(),
     };
-    let client = async_nats::connect(args.connection.nats_url.as_str())
+    let client = shared::connect::nats(&args.connection, "participant-events")
         .await
+        .map_err(|e| anyhow::anyhow!(e))
         .context("connecting to NATS")?;
     let mut events = client
         .subscribe(subject.clone())
