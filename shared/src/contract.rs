@@ -1,6 +1,7 @@
 //! Wire types of the HTTP contract: header names, the status document and problems.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Header names of the contract (lower case, as HTTP/2 and NATS tooling show them).
@@ -31,7 +32,7 @@ pub mod headers {
 pub const KIND_BULK_IMPORT: &str = "sampleentities.bulk-import";
 
 /// Lifecycle of an operation: `accepted` → `running` → one terminal state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OperationStatus {
     Accepted,
@@ -71,7 +72,7 @@ impl OperationStatus {
 }
 
 /// `workflow` of the status document, from the `X-Workflow-*` headers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Workflow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -87,7 +88,7 @@ impl Workflow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Progress {
     pub current: u64,
     pub total: u64,
@@ -108,14 +109,14 @@ impl Progress {
 }
 
 /// One item that could not be imported, by its index in the request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ItemError {
     pub index: u64,
     pub error: String,
 }
 
 /// `result` of a terminal operation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OperationResult {
     pub processed: u64,
     pub succeeded: u64,
@@ -124,7 +125,7 @@ pub struct OperationResult {
 }
 
 /// The status document (`GET /api/operations/{id}`, events, webhooks).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDocument {
     pub operation_id: Uuid,
@@ -151,7 +152,7 @@ pub struct StatusDocument {
 }
 
 /// `callback` of the status document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallbackState {
     /// `retrying`, `delivered` or `failed`.
@@ -162,14 +163,14 @@ pub struct CallbackState {
 }
 
 /// One invalid field of a request, by JSON pointer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     pub pointer: String,
     pub detail: String,
 }
 
 /// An RFC 9457 problem, with the contract's extension members.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     #[serde(rename = "type")]

@@ -17,6 +17,7 @@ mod headers_and_problems;
 mod idempotency;
 mod mtls;
 mod observability;
+mod openapi;
 mod operations;
 mod outages;
 mod sweeper;

@@ -2,6 +2,7 @@
 
 mod bulk_import;
 mod cancel;
+mod docs;
 mod entities;
 pub mod health;
 mod metrics;
@@ -10,35 +11,33 @@ mod operations;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
+use utoipa_axum::routes;
 
 use crate::idempotency::idempotency;
 use crate::middleware::{finish, negotiate, tag_route};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Every route the intake serves, and what runs around them.
+/// Every route the intake serves, and what runs around them. The routes come with their
+/// OpenAPI descriptions, which the router serves at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.settings().http.max_body_bytes).unwrap_or(usize::MAX);
     let idempotent = from_fn_with_state(state.clone(), idempotency);
-    Router::new()
-        .route(
-            "/api/sampleentities",
-            post(entities::create).route_layer(idempotent.clone()),
-        )
-        .route("/api/sampleentities/{id}", get(entities::show))
-        .route(
-            "/api/sampleentities/bulk-import",
-            post(bulk_import::submit).route_layer(idempotent),
-        )
-        .route("/api/operations", get(operations::list))
-        .route(
-            "/api/operations/{id}",
-            get(operations::show).delete(cancel::cancel),
-        )
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/metrics", get(metrics::render))
+    let (router, document) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .routes(routes!(entities::create).map(|m| m.route_layer(idempotent.clone())))
+        .routes(routes!(entities::show))
+        .routes(routes!(bulk_import::submit).map(|m| m.route_layer(idempotent)))
+        .routes(routes!(operations::list))
+        .routes(routes!(operations::show, cancel::cancel))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(metrics::render))
+        .routes(routes!(docs::openapi))
+        .split_for_parts();
+    state.set_openapi_json(document.to_json().unwrap_or_default());
+    router
         .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(body_limit))

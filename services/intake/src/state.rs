@@ -1,6 +1,6 @@
 //! What every handler shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use shared::config::Settings;
 use shared::connect::Deps;
@@ -16,6 +16,7 @@ struct Inner {
     settings: Settings,
     deps: Deps,
     events: EventPublisher,
+    openapi: OnceLock<String>,
 }
 
 impl AppState {
@@ -26,6 +27,7 @@ impl AppState {
                 settings,
                 deps,
                 events,
+                openapi: OnceLock::new(),
             }),
         }
     }
@@ -40,5 +42,14 @@ impl AppState {
 
     pub fn events(&self) -> &EventPublisher {
         &self.inner.events
+    }
+
+    /// The OpenAPI document, as the router was built.
+    pub fn openapi_json(&self) -> &str {
+        self.inner.openapi.get().map_or("{}", String::as_str)
+    }
+
+    pub fn set_openapi_json(&self, document: String) {
+        let _ = self.inner.openapi.set(document);
     }
 }

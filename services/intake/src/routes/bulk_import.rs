@@ -11,9 +11,13 @@ use shared::clock;
 use shared::contract::{FieldError, KIND_BULK_IMPORT, OperationStatus, headers};
 use uuid::Uuid;
 
+use shared::contract::Problem;
+use utoipa::ToSchema;
+
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
+use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
 use crate::{accept, callback_target};
 
@@ -28,15 +32,32 @@ pub struct BulkImportRequest {
 }
 
 /// The `202` body (contract §3).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Accepted {
+pub struct Accepted {
     operation_id: Uuid,
     status: OperationStatus,
     status_url: String,
     estimated_completion_time: String,
 }
 
+/// Starts an import: `202` once its job is durably queued.
+#[utoipa::path(
+    post,
+    path = "/api/sampleentities/bulk-import",
+    tag = "operations",
+    params(TenantHeader, IdempotencyHeader, CallbackHeaders),
+    request_body(content = serde_json::Value, description = "`{\"items\": [{\"name\": ...}, ...]}`, 1 to 100000 objects"),
+    responses(
+        (status = 202, description = "Accepted; `Location` and `Operation-Location` give the status URL", body = Accepted),
+        (status = 400, description = "Not an envelope of 1..=100000 objects, or a refused callback", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "A request with this Idempotency-Key is in flight", content_type = "application/problem+json", body = Problem),
+        (status = 413, description = "Over the body limit", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "Not JSON", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "Idempotency-Key used for another request", content_type = "application/problem+json", body = Problem),
+        (status = 503, description = "NATS or Valkey unavailable; see Retry-After", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn submit(
     State(state): State<AppState>,
     ctx: RequestContext,

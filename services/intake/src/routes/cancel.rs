@@ -8,14 +8,29 @@ use shared::event::{Event, EventKind};
 use shared::store::CancelOutcome;
 use uuid::Uuid;
 
+use shared::contract::{Problem, StatusDocument};
+
 use crate::context::RequestContext;
 use crate::problem::ApiError;
+use crate::routes::docs::TenantHeader;
 use crate::routes::operations::document_response;
 use crate::state::AppState;
 
 /// Not started: `cancelled` at once (`200`). Running: `202` with `cancelRequested`, and a
 /// notice on NATS so the owning worker stops at its next checkpoint at once rather than
 /// when it next reads the flag. Already cancelled: `200`. Completed or failed: `409`.
+#[utoipa::path(
+    delete,
+    path = "/api/operations/{id}",
+    tag = "operations",
+    params(TenantHeader, ("id" = String, Path, description = "Operation id")),
+    responses(
+        (status = 200, description = "Cancelled (now, or before)", body = StatusDocument),
+        (status = 202, description = "Running: the cancel was requested", body = StatusDocument),
+        (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Already completed or failed", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     ctx: RequestContext,

@@ -12,12 +12,27 @@ use shared::entity::{entity_json, valid_name};
 use shared::store::EntityCreated;
 use uuid::Uuid;
 
+use shared::contract::Problem;
+
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
+use crate::routes::docs::{IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
 
 /// Creates one entity: `201` with `Location`, or `409` when the tenant has the name.
+#[utoipa::path(
+    post,
+    path = "/api/sampleentities",
+    tag = "sample entities",
+    params(TenantHeader, IdempotencyHeader),
+    request_body(content = serde_json::Value, description = "`name` (a non-empty string, unique in the tenant) and any other fields"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = serde_json::Value),
+        (status = 400, description = "Invalid name or body", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The tenant has an entity of that name", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -52,6 +67,16 @@ pub async fn create(
 }
 
 /// One entity of the tenant; `404` for an unknown id or another tenant's.
+#[utoipa::path(
+    get,
+    path = "/api/sampleentities/{id}",
+    tag = "sample entities",
+    params(TenantHeader, ("id" = String, Path, description = "Entity id")),
+    responses(
+        (status = 200, description = "The entity", body = serde_json::Value),
+        (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 use shared::connect::DEADLINE;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
@@ -16,27 +17,42 @@ use crate::state::AppState;
 pub const CAPABILITIES: &[&str] = &["operations", "cancellation", "idempotency", "long-poll"];
 pub const API_VERSIONS: &[&str] = &["v1"];
 
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "The process runs", body = serde_json::Value)))]
 pub async fn live() -> Json<serde_json::Value> {
     Json(json!({"status": "live"}))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Readiness {
+pub struct Readiness {
+    /// `ready` or `not_ready`.
     status: &'static str,
-    checks: BTreeMap<&'static str, String>,
+    /// `ok`, or why a dependency does not answer.
+    checks: BTreeMap<String, String>,
     capabilities: &'static [&'static str],
     api_versions: &'static [&'static str],
 }
 
 /// `200` when NATS, both JetStream streams and Valkey answer within the deadline, else
 /// `503`; the body says which check failed.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    responses(
+        (status = 200, description = "NATS, the streams and Valkey answer", body = Readiness),
+        (status = 503, description = "A dependency does not answer within 2 s", body = Readiness),
+    )
+)]
 pub async fn ready(State(state): State<AppState>) -> Response {
     let (nats, valkey) = tokio::join!(check_nats(&state), check_valkey(&state));
     let ready = nats.is_ok() && valkey.is_ok();
     let mut checks = BTreeMap::new();
-    checks.insert("nats", nats.err().unwrap_or_else(|| "ok".into()));
-    checks.insert("valkey", valkey.err().unwrap_or_else(|| "ok".into()));
+    checks.insert("nats".to_owned(), nats.err().unwrap_or_else(|| "ok".into()));
+    checks.insert(
+        "valkey".to_owned(),
+        valkey.err().unwrap_or_else(|| "ok".into()),
+    );
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         checks,

@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", body = String, content_type = "application/openmetrics-text")))]
 pub async fn render(State(state): State<AppState>) -> Response {
     let deps = state.deps();
     let (nats, valkey, backlog) = tokio::join!(check_nats(&state), check_valkey(&state), async {

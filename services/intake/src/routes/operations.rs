@@ -15,10 +15,14 @@ use shared::contract::{FieldError, OperationStatus, StatusDocument};
 use shared::store::Record;
 use uuid::Uuid;
 
+use shared::contract::Problem;
+use utoipa::ToSchema;
+
 use crate::context::RequestContext;
 use crate::long_poll;
 use crate::problem::ApiError;
 use crate::routes::bulk_import::POLL_AFTER_SECS;
+use crate::routes::docs::TenantHeader;
 use crate::state::AppState;
 
 /// Longest `?waitSeconds=` accepted.
@@ -26,6 +30,23 @@ const MAX_WAIT_SECS: u64 = 30;
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
 
+/// An operation's status document, with `ETag`, `If-None-Match` and long polling.
+#[utoipa::path(
+    get,
+    path = "/api/operations/{id}",
+    tag = "operations",
+    params(
+        TenantHeader,
+        ("id" = String, Path, description = "Operation id"),
+        ("waitSeconds" = Option<u64>, Query, description = "Hold the answer up to this many seconds (at most 30) until the document changes"),
+        ("If-None-Match" = Option<String>, Header, description = "`304` while the document still has this ETag"),
+    ),
+    responses(
+        (status = 200, description = "The status document; `Retry-After` while not terminal", body = StatusDocument),
+        (status = 304, description = "Unchanged"),
+        (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -78,13 +99,29 @@ pub fn document_response(status: StatusCode, record: &Record) -> Response {
     response
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct OperationList {
+pub struct OperationList {
     operations: Vec<StatusDocument>,
     next_cursor: Option<String>,
 }
 
+/// The tenant's operations, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/operations",
+    tag = "operations",
+    params(
+        TenantHeader,
+        ("status" = Option<OperationStatus>, Query, description = "Only operations in this status"),
+        ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of status documents", body = OperationList),
+        (status = 400, description = "A bad filter, limit or cursor", content_type = "application/problem+json", body = Problem),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     ctx: RequestContext,
