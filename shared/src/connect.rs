@@ -59,6 +59,32 @@ pub fn jetstream(client: async_nats::Client) -> Context {
         .build(client)
 }
 
+/// Calls `attempt` until it succeeds, waiting 200 ms, then twice as long each time up to
+/// 5 s, and logging each failure; `None` if `shutdown` comes first. Roles use it to declare
+/// the topology and bind their consumers while NATS may still be down.
+pub async fn until_ready<T, F, Fut>(
+    what: &str,
+    shutdown: &tokio_util::sync::CancellationToken,
+    mut attempt: F,
+) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, async_nats::Error>>,
+{
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match attempt().await {
+            Ok(value) => return Some(value),
+            Err(error) => tracing::warn!(%error, retry_in = ?delay, "cannot {what} yet"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return None,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
 /// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
 pub async fn declare_topology(
     js: &Context,

@@ -149,14 +149,7 @@ async fn the_envelope_is_checked_synchronously_and_then_no_operation_exists() {
     let response = app.import(&json!({ "items": too_many })).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
-    let list: Value = app
-        .api(Method::GET, "/api/operations")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.operations_list().await;
     assert_eq!(list["operations"], json!([]));
 }
 

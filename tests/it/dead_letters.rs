@@ -4,34 +4,12 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
-use futures::StreamExt;
 use serde_json::Value;
 
-use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::events::dead_letter;
 use crate::support::processes::Process;
 use crate::support::{servers, wait};
-
-/// The dead letter of one operation.
-async fn dead_letter(app: &TestApp, id: uuid::Uuid) -> async_nats::jetstream::Message {
-    let js = jetstream::new(app.nats.clone());
-    let stream = js
-        .get_stream(format!("{}_DEADLETTER", app.prefix()))
-        .await
-        .unwrap();
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig {
-            filter_subject: format!("{}.deadletter.jobs.{id}", app.prefix()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), messages.next())
-        .await
-        .expect("a dead letter")
-        .unwrap()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered() {
@@ -62,7 +40,7 @@ async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered()
     assert_eq!(doc["error"]["status"], 500);
     assert!(doc["error"]["detail"].as_str().unwrap().contains("2 times"));
     assert_eq!(doc["result"], Value::Null);
-    let letter = dead_letter(&app, id).await;
+    let letter = dead_letter(&app, "jobs", id).await;
     let headers = letter.headers.clone().unwrap();
     assert_eq!(
         headers.get("Participant-Reason").unwrap().as_str(),
@@ -111,7 +89,7 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
     let doc = app.until_terminal(id, Duration::from_secs(20)).await;
     assert_eq!(doc["status"], "failed");
     assert_eq!(doc["error"]["code"], "unreadable-job");
-    let letter = dead_letter(&app, id).await;
+    let letter = dead_letter(&app, "jobs", id).await;
     assert_eq!(&letter.payload[..], b"{not json");
     assert_eq!(
         letter

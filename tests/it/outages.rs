@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
 use crate::support::load::{ITEMS, Load};
-use crate::support::servers::Servers;
+use crate::support::servers::{Server, Servers};
 
 async fn readiness(app: &TestApp) -> (StatusCode, Value) {
     let response = app
@@ -129,8 +129,9 @@ async fn assert_every_accepted_operation_completed(app: &TestApp, accepted: &[uu
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nats_restart_under_load_loses_nothing_and_doubles_nothing() {
+/// Restarts the server `pick` chooses while a steady load of imports runs, then checks
+/// that every accepted operation completed and no entity was created twice.
+async fn restart_under_load(pick: fn(&mut Servers) -> &mut Server) {
     let mut servers = Servers::start(true);
     let options = Options {
         simulated_item_latency: Duration::from_millis(5),
@@ -139,28 +140,20 @@ async fn a_nats_restart_under_load_loses_nothing_and_doubles_nothing() {
     let app = spawn_app_with(&servers, options).await;
     let load = Load::start(&app);
     load.until_accepted(20).await;
-    servers.nats.stop();
+    pick(&mut servers).stop();
     load.until_refused().await;
-    servers.nats.restart();
+    pick(&mut servers).restart();
     load.until_accepted(20).await;
     let accepted = load.stop().await;
     assert_every_accepted_operation_completed(&app, &accepted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_restart_under_load_loses_nothing_and_doubles_nothing() {
+    restart_under_load(|servers| &mut servers.nats).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valkey_restart_under_load_loses_nothing_and_doubles_nothing() {
-    let mut servers = Servers::start(true);
-    let options = Options {
-        simulated_item_latency: Duration::from_millis(5),
-        ..Options::default()
-    };
-    let app = spawn_app_with(&servers, options).await;
-    let load = Load::start(&app);
-    load.until_accepted(20).await;
-    servers.valkey.stop();
-    load.until_refused().await;
-    servers.valkey.restart();
-    load.until_accepted(20).await;
-    let accepted = load.stop().await;
-    assert_every_accepted_operation_completed(&app, &accepted).await;
+    restart_under_load(|servers| &mut servers.valkey).await;
 }

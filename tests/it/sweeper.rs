@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::processes::Process;
@@ -48,14 +47,7 @@ async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_swe
             .contains("fail point intake-after-record reached")
     );
 
-    let list: Value = app
-        .api(Method::GET, "/api/operations")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.operations_list().await;
     let stranded = &list["operations"][0];
     let id = stranded["operationId"].as_str().unwrap().parse().unwrap();
     let doc = app.until_terminal(id, Duration::from_secs(30)).await;

@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
-use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::signing::SigningSecret;
 use uuid::Uuid;
 
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::events::dead_letter;
 use crate::support::processes::Process;
 use crate::support::receiver::Receiver;
 use crate::support::{servers, wait};
@@ -74,28 +74,6 @@ async fn completed_consumer(app: &TestApp) -> jetstream::consumer::Info {
         .await
         .unwrap();
     consumer.cached_info().clone()
-}
-
-async fn dead_letters(app: &TestApp, id: Uuid) -> Vec<jetstream::Message> {
-    let js = jetstream::new(app.nats.clone());
-    let stream = js
-        .get_stream(format!("{}_DEADLETTER", app.prefix()))
-        .await
-        .unwrap();
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig {
-            filter_subject: format!("{}.deadletter.callbacks.{id}", app.prefix()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(10), messages.next())
-        .await
-        .expect("a dead letter")
-        .unwrap()
-        .unwrap();
-    vec![first]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +156,7 @@ async fn gone_stops_at_once() {
     let doc = until_callback(&app, id, "failed").await;
     assert_eq!(doc["callback"]["attempts"], 1);
     assert_eq!(receiver.received().len(), 1);
-    let letter = &dead_letters(&app, id).await[0];
+    let letter = &dead_letter(&app, "callbacks", id).await;
     let headers = letter.headers.clone().unwrap();
     assert_eq!(headers.get("Participant-Reason").unwrap().as_str(), "gone");
 }
@@ -223,7 +201,7 @@ async fn when_every_attempt_fails_the_event_is_dead_lettered() {
         "the receiver answered 500 Internal Server Error"
     );
     assert_eq!(receiver.received().len(), 3);
-    let letter = &dead_letters(&app, id).await[0];
+    let letter = &dead_letter(&app, "callbacks", id).await;
     let headers = letter.headers.clone().unwrap();
     assert_eq!(
         headers.get("Participant-Reason").unwrap().as_str(),
@@ -313,14 +291,7 @@ async fn forbidden_callback_urls_are_refused_and_no_operation_is_created() {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "callback-events-invalid");
 
-    let list: Value = app
-        .api(Method::GET, "/api/operations")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.operations_list().await;
     assert_eq!(list["operations"], json!([]));
 }
 

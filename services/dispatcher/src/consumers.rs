@@ -15,20 +15,10 @@ pub async fn when_ready(
     deps: &Deps,
     shutdown: &CancellationToken,
 ) -> Option<Vec<PullConsumer>> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match bind(settings, deps).await {
-            Ok(consumers) => return Some(consumers),
-            Err(error) => {
-                tracing::warn!(%error, retry_in = ?delay, "cannot bind the dispatch consumers yet")
-            }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return None,
-            () = tokio::time::sleep(delay) => {}
-        }
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+    connect::until_ready("bind the dispatch consumers", shutdown, || {
+        bind(settings, deps)
+    })
+    .await
 }
 
 async fn bind(settings: &Settings, deps: &Deps) -> Result<Vec<PullConsumer>, async_nats::Error> {

@@ -103,25 +103,13 @@ async fn reload_on_sighup(tls: tls::Reloadable, shutdown: CancellationToken) {
 }
 
 async fn declare_until_done(settings: Settings, deps: Deps, shutdown: CancellationToken) {
-    let mut delay = std::time::Duration::from_millis(200);
-    loop {
-        match connect::declare_topology(
+    connect::until_ready("declare the JetStream streams", &shutdown, || {
+        connect::declare_topology(
             &deps.jetstream,
             &deps.names,
             &settings.jobs,
             &settings.retention,
         )
-        .await
-        {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::warn!(%error, retry_in = ?delay, "cannot declare JetStream streams yet")
-            }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(delay) => {}
-        }
-        delay = (delay * 2).min(std::time::Duration::from_secs(5));
-    }
+    })
+    .await;
 }

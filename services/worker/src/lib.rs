@@ -15,7 +15,6 @@ mod job;
 mod sweeper;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
 use shared::config::Settings;
@@ -61,31 +60,19 @@ async fn consumer_when_ready(
     deps: &Deps,
     shutdown: &CancellationToken,
 ) -> Option<PullConsumer> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let bound = async {
-            connect::declare_topology(
-                &deps.jetstream,
-                &deps.names,
-                &settings.jobs,
-                &settings.retention,
-            )
+    connect::until_ready("bind the jobs consumer", shutdown, || async {
+        connect::declare_topology(
+            &deps.jetstream,
+            &deps.names,
+            &settings.jobs,
+            &settings.retention,
+        )
+        .await?;
+        let consumer = deps
+            .jetstream
+            .get_consumer_from_stream(deps.names.workers_consumer(), deps.names.jobs_stream())
             .await?;
-            deps.jetstream
-                .get_consumer_from_stream(deps.names.workers_consumer(), deps.names.jobs_stream())
-                .await
-                .map_err(async_nats::Error::from)
-        };
-        match bound.await {
-            Ok(consumer) => return Some(consumer),
-            Err(error) => {
-                tracing::warn!(%error, retry_in = ?delay, "cannot bind the jobs consumer yet")
-            }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return None,
-            () = tokio::time::sleep(delay) => {}
-        }
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+        Ok(consumer)
+    })
+    .await
 }

@@ -257,6 +257,17 @@ impl TestApp {
         response.json().await.expect("status document")
     }
 
+    /// `GET /api/operations`, expecting `200`.
+    pub async fn operations_list(&self) -> Value {
+        let response = self
+            .api(Method::GET, "/api/operations")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("the list")
+    }
+
     /// Follows the operation by long polling until it is terminal (bounded).
     pub async fn until_terminal(&self, id: Uuid, bound: Duration) -> Value {
         wait::until("a terminal status", bound, || async {

@@ -45,3 +45,26 @@ pub async fn replay(app: &TestApp, id: Uuid) -> Vec<(String, async_nats::HeaderM
         }
     }
 }
+
+/// The first dead letter on `<prefix>.deadletter.<kind>.<operation>` (`kind`: `jobs` or
+/// `callbacks`), waiting up to 10 s for it.
+pub async fn dead_letter(app: &TestApp, kind: &str, id: Uuid) -> jetstream::Message {
+    let js = jetstream::new(app.nats.clone());
+    let stream = js
+        .get_stream(format!("{}_DEADLETTER", app.prefix()))
+        .await
+        .expect("the dead-letter stream");
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: format!("{}.deadletter.{kind}.{id}", app.prefix()),
+            ..Default::default()
+        })
+        .await
+        .expect("a consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    tokio::time::timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("a dead letter within 10 s")
+        .expect("a message")
+        .expect("a message")
+}
