@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bench;
 mod bulk_import;
 mod cancellation;
 mod chaos;
