@@ -184,7 +184,7 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
     let held = open.await.unwrap().expect("the open request completes");
     assert_eq!(held.status(), StatusCode::NOT_MODIFIED);
     assert!(
-        intake.log().contains("peer=orchestrator-xo"),
+        intake.log().contains("peer=\"orchestrator-xo\""),
         "the client's identity is logged: {}",
         intake.log()
     );

@@ -80,10 +80,39 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Ok(_) => return reused_key(),
     };
 
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    // Run to the end even if the client goes away meanwhile: the answer must be stored (or
+    // the key released), or a retry after the reservation lapses would run it twice.
+    let state_for_task = state.clone();
+    let finished = state.tasks().spawn(async move {
+        let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+        settle(
+            &state_for_task,
+            tenant,
+            &scope,
+            &fingerprint,
+            &token,
+            response,
+        )
+        .await
+    });
+    finished
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Stores the answer for the key, or releases the key when the answer is not to be kept.
+async fn settle(
+    state: &AppState,
+    tenant: Uuid,
+    scope: &str,
+    fingerprint: &str,
+    token: &str,
+    response: Response,
+) -> Response {
+    let store = &state.deps().store;
     if !is_kept(response.status()) {
         if let Err(error) = store
-            .release_idempotency_key(tenant, &scope, &fingerprint, &token)
+            .release_idempotency_key(tenant, scope, fingerprint, token)
             .await
         {
             tracing::warn!(%error, "idempotency key not released; it frees itself in a minute");
@@ -107,7 +136,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let retention = state.settings().retention.idempotency;
     if let Err(error) = store
-        .complete_idempotency_key(tenant, &scope, &fingerprint, answer, retention)
+        .complete_idempotency_key(tenant, scope, fingerprint, answer, retention)
         .await
     {
         tracing::warn!(%error, "answer not stored for its Idempotency-Key");

@@ -63,7 +63,8 @@ pub async fn run(
         .then(|| tls::Reloadable::load(&settings.tls))
         .transpose()
         .context("loading the TLS configuration")?;
-    let app = router(AppState::new(settings, deps));
+    let state = AppState::new(settings, deps);
+    let app = router(state.clone());
     let served = match tls {
         None => axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -75,6 +76,8 @@ pub async fn run(
         }
     };
     shutdown.cancel();
+    state.tasks().close();
+    state.tasks().wait().await;
     tasks.close();
     tasks.wait().await;
     served

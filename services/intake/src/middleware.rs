@@ -49,14 +49,10 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let peer = req
-        .extensions()
-        .get::<PeerIdentity>()
-        .map(|p| p.0.clone())
-        .unwrap_or_default();
+    let peer = req.extensions().get::<PeerIdentity>().map(|p| p.0.clone());
     req.extensions_mut()
         .insert(CorrelationId(correlation.clone()));
-    let span = tracing::info_span!("request", %correlation, %peer);
+    let span = tracing::info_span!("request", %correlation, peer = peer.as_deref());
 
     let mut response = next.run(req).instrument(span).await;
 
@@ -94,10 +90,10 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     match response.extensions().get::<ErrorCause>() {
         Some(ErrorCause(cause)) => tracing::warn!(
-            %method, %path, status = status.as_u16(), latency_ms, %correlation, %peer, %cause, "request"
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, peer = peer.as_deref(), %cause, "request"
         ),
         None => tracing::info!(
-            %method, %path, status = status.as_u16(), latency_ms, %correlation, %peer, "request"
+            %method, %path, status = status.as_u16(), latency_ms, %correlation, peer = peer.as_deref(), "request"
         ),
     }
     response

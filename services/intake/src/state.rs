@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use shared::config::Settings;
 use shared::connect::Deps;
 use shared::event::EventPublisher;
+use tokio_util::task::TaskTracker;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -17,6 +18,7 @@ struct Inner {
     deps: Deps,
     events: EventPublisher,
     openapi: OnceLock<String>,
+    tasks: TaskTracker,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
                 deps,
                 events,
                 openapi: OnceLock::new(),
+                tasks: TaskTracker::new(),
             }),
         }
     }
@@ -42,6 +45,12 @@ impl AppState {
 
     pub fn events(&self) -> &EventPublisher {
         &self.inner.events
+    }
+
+    /// Request work that must finish even if its client disconnects; the intake waits for
+    /// it on shutdown.
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tasks
     }
 
     /// The OpenAPI document, as the router was built.
