@@ -2,7 +2,7 @@
 //! `<prefix>.events.<tenant>.<operation>.<event>` and kept in the events stream.
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
+use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -87,7 +87,8 @@ impl EventPublisher {
         let mut header_map = HeaderMap::new();
         header_map.insert(headers::NATS_MSG_ID, event.event_id.to_string().as_str());
         header_map.insert(headers::NATS_CORRELATION_ID, doc.correlation_id.as_str());
-        let payload = serde_json::to_vec(event).unwrap_or_default();
+        let payload = serde_json::to_vec(event)
+            .map_err(|e| PublishError::with_source(PublishErrorKind::Other, e))?;
         self.jetstream
             .send_publish(
                 subject,
