@@ -30,6 +30,8 @@ pub mod headers {
 
 /// The kind of a bulk import operation.
 pub const KIND_BULK_IMPORT: &str = "sampleentities.bulk-import";
+/// The kind of an operation that undoes another (saga rollback).
+pub const KIND_COMPENSATION: &str = "compensation";
 
 /// Lifecycle of an operation: `accepted` → `running` → one terminal state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -149,6 +151,20 @@ pub struct StatusDocument {
     /// How the webhook of an operation started with `X-Callback-Url` is faring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<CallbackState>,
+    /// On a compensation: the operation it undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensates: Option<Uuid>,
+    /// On a compensated operation: the compensation and where it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensation: Option<CompensationRef>,
+}
+
+/// `compensation` of the status document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CompensationRef {
+    pub operation_id: Uuid,
+    pub status: OperationStatus,
 }
 
 /// `callback` of the status document.

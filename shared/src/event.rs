@@ -20,6 +20,8 @@ pub enum EventKind {
     Completed,
     Failed,
     Cancelled,
+    /// Published on the original operation's subject when its compensation completes.
+    Compensated,
 }
 
 impl EventKind {
@@ -31,6 +33,7 @@ impl EventKind {
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Compensated => "compensated",
         }
     }
 }

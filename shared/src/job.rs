@@ -13,18 +13,28 @@ use crate::names::Names;
 
 /// Subject token of bulk-import jobs.
 pub const BULK_IMPORT_SUBJECT: &str = "bulk-import";
+/// Subject token of compensation jobs.
+pub const COMPENSATION_SUBJECT: &str = "compensation";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Job {
     /// Import the items stored under the operation into the tenant's sample entities.
     BulkImportV1 { operation_id: Uuid, tenant_id: Uuid },
+    /// Delete the entities that the bulk import `compensates` created.
+    CompensationV1 {
+        operation_id: Uuid,
+        tenant_id: Uuid,
+        compensates: Uuid,
+    },
 }
 
 impl Job {
     pub fn operation_id(&self) -> Uuid {
         match self {
-            Self::BulkImportV1 { operation_id, .. } => *operation_id,
+            Self::BulkImportV1 { operation_id, .. } | Self::CompensationV1 { operation_id, .. } => {
+                *operation_id
+            }
         }
     }
 
@@ -32,6 +42,7 @@ impl Job {
     pub fn subject_token(&self) -> &'static str {
         match self {
             Self::BulkImportV1 { .. } => BULK_IMPORT_SUBJECT,
+            Self::CompensationV1 { .. } => COMPENSATION_SUBJECT,
         }
     }
 }

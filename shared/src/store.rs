@@ -23,7 +23,9 @@ use crate::names::Names;
 pub use callbacks::{CallbackProgress, CallbackStanding};
 pub use entities::EntityCreated;
 pub use idempotency::{Reservation, StoredAnswer};
-pub use operations::{CallbackTarget, CancelOutcome, NewOperation, OperationPage};
+pub use operations::{
+    CallbackTarget, CancelOutcome, CompensationStart, NewOperation, OperationPage,
+};
 pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, Delivery, FailOutcome};
 

@@ -202,4 +202,5 @@ async fn health_live_and_ready_list_checks_and_capabilities() {
     let capabilities = body["capabilities"].as_array().unwrap();
     assert!(capabilities.contains(&json!("operations")));
     assert!(capabilities.contains(&json!("long-poll")));
+    assert!(capabilities.contains(&json!("compensation")));
 }

@@ -9,6 +9,7 @@ mod bulk_import;
 mod cancellation;
 mod chaos;
 mod cli;
+mod compensation;
 mod dead_letters;
 mod discovery;
 mod entities;

@@ -138,7 +138,7 @@ async fn a_worker_process_logs_json_with_the_jobs_fields_and_serves_metrics() {
         worker
             .log()
             .lines()
-            .find(|l| l.contains("import ended"))
+            .find(|l| l.contains("operation ended"))
             .map(str::to_owned)
     })
     .await;

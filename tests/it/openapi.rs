@@ -9,13 +9,14 @@ use serde_json::Value;
 use crate::support::spawn_app;
 
 /// The routes of the contract (§2).
-const CONTRACT: [(&str, &str); 10] = [
+const CONTRACT: [(&str, &str); 11] = [
     ("post", "/api/sampleentities"),
     ("get", "/api/sampleentities/{id}"),
     ("post", "/api/sampleentities/bulk-import"),
     ("get", "/api/operations"),
     ("get", "/api/operations/{id}"),
     ("delete", "/api/operations/{id}"),
+    ("post", "/api/operations/{id}/compensate"),
     ("get", "/health/live"),
     ("get", "/health/ready"),
     ("get", "/metrics"),

@@ -42,7 +42,7 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
     assert_eq!(app.entity_count().await, (4_000, 4_000));
     for worker in &workers {
         assert!(
-            worker.log().contains("import ended"),
+            worker.log().contains("operation ended"),
             "each worker took a share; one logged:\n{}",
             worker.log()
         );
@@ -91,7 +91,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
     assert_eq!(doc["result"]["failed"], 0);
     assert_eq!(doc["result"]["errors"], json!([]));
     assert_eq!(app.entity_count().await, (total as u64, total as u64));
-    assert!(second.log().contains("import ended"));
+    assert!(second.log().contains("operation ended"));
 
     let events = replay(&app, id).await;
     let takeover = events
@@ -143,5 +143,5 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
     assert_eq!(doc["result"]["succeeded"], total);
     assert_eq!(doc["result"]["failed"], 0);
     assert_eq!(app.entity_count().await, (total, total));
-    assert!(staying.log().contains("import ended"));
+    assert!(staying.log().contains("operation ended"));
 }

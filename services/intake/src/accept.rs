@@ -5,53 +5,125 @@
 //! The event is sent before the job on the same connection, so it is stored before any
 //! worker can receive the job and publish `running`.
 
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use shared::clock;
 use shared::connect::DEADLINE;
-use shared::contract::Problem;
+use shared::contract::{OperationStatus, Problem, headers};
 use shared::event::{Event, EventKind};
 use shared::job::{self, Job};
 use shared::store::{CallbackTarget, FailOutcome, NewOperation, Record};
 use uuid::Uuid;
 
+use utoipa::ToSchema;
+
 use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::state::AppState;
+
+/// Seconds a client should wait between polls of a running operation.
+pub const POLL_AFTER_SECS: u64 = 1;
+
+/// What an operation-starting request asks for.
+pub struct Plan<'a> {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub job: Job,
+    /// Input items kept for the worker (none for a compensation).
+    pub items: &'a [Box<RawValue>],
+    /// Units of work, for `progress.total`.
+    pub total: u64,
+    pub compensates: Option<Uuid>,
+    pub callback: Option<CallbackTarget>,
+}
+
+/// The `202` body (contract §3).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    operation_id: Uuid,
+    status: OperationStatus,
+    status_url: String,
+    estimated_completion_time: String,
+}
 
 /// Records the operation, publishes its job and `accepted` event, and returns its record.
 pub async fn accept(
     state: &AppState,
     ctx: &RequestContext,
-    kind: &str,
-    items: &[Box<RawValue>],
-    callback: Option<CallbackTarget>,
+    plan: Plan<'_>,
 ) -> Result<Record, ApiError> {
     let deps = state.deps();
     let new = NewOperation {
-        id: Uuid::now_v7(),
+        id: plan.id,
         tenant: ctx.tenant,
-        kind: kind.to_owned(),
+        kind: plan.kind.to_owned(),
         org: ctx.org.clone(),
         actor: ctx.actor.clone(),
         correlation: ctx.correlation.clone(),
         workflow: ctx.workflow.clone(),
         created_millis: clock::now_millis(),
-        callback,
+        callback: plan.callback,
         traceparent: ctx.traceparent.clone(),
+        total: plan.total,
+        compensates: plan.compensates,
     };
-    let record = deps.store.create_operation(&new, items).await?;
+    let record = deps.store.create_operation(&new, plan.items).await?;
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-record");
-    let job = Job::BulkImportV1 {
-        operation_id: new.id,
-        tenant_id: new.tenant,
-    };
-    if let Err(cause) = publish(state, &record, &job).await {
+    if let Err(cause) = publish(state, &record, &plan.job).await {
         give_up(state, new.id).await;
         return Err(ApiError::unavailable("The job queue", cause));
     }
     deps.metrics.operation("accepted");
     Ok(record)
+}
+
+/// `202 Accepted` for `record`: `Location`, `Operation-Location` (both the absolute status
+/// URL), `Retry-After`, and the body of contract §3. Always `202`, whatever the operation
+/// has become since.
+pub fn accepted_response(
+    state: &AppState,
+    request_headers: &HeaderMap,
+    record: &Record,
+) -> Response {
+    let id = record.document.operation_id;
+    let status_url = format!("/api/operations/{id}");
+    let absolute = absolute_url(request_headers, state, &status_url);
+    let total = record.document.progress.total;
+    let body = Accepted {
+        operation_id: id,
+        status: OperationStatus::Accepted,
+        status_url,
+        estimated_completion_time: clock::rfc3339(
+            record.created_millis + i64::try_from(1_000 + total / 10).unwrap_or(i64::MAX),
+        ),
+    };
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    let response_headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&absolute) {
+        response_headers.insert(header::LOCATION, location.clone());
+        response_headers.insert(headers::OPERATION_LOCATION, location);
+    }
+    response_headers.insert(header::RETRY_AFTER, HeaderValue::from(POLL_AFTER_SECS));
+    response
+}
+
+/// The absolute URL of `path` on this intake, as the client addressed it.
+fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> String {
+    let host = request_headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| state.settings().http.listen.to_string(), str::to_owned);
+    let scheme = if state.settings().tls.cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}{path}")
 }
 
 /// Sends the `accepted` event and the job, then awaits both PubAcks within the deadline.

@@ -2,6 +2,7 @@
 
 mod bulk_import;
 mod cancel;
+mod compensate;
 mod docs;
 mod entities;
 pub mod health;
@@ -28,7 +29,8 @@ pub fn router(state: AppState) -> Router {
     let (router, document) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(entities::create).map(|m| m.route_layer(idempotent.clone())))
         .routes(routes!(entities::show))
-        .routes(routes!(bulk_import::submit).map(|m| m.route_layer(idempotent)))
+        .routes(routes!(bulk_import::submit).map(|m| m.route_layer(idempotent.clone())))
+        .routes(routes!(compensate::compensate).map(|m| m.route_layer(idempotent)))
         .routes(routes!(operations::list))
         .routes(routes!(operations::show, cancel::cancel))
         .routes(routes!(health::live))

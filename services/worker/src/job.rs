@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, field};
 use uuid::Uuid;
 
-use crate::bulk_import;
 use crate::cancels::Cancels;
 use crate::dead_letter;
+use crate::operation::{self, Work};
 
 /// What every job of one worker shares.
 pub struct Context {
@@ -111,16 +111,22 @@ pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: Owned
                 .await
                 .map(|()| Outcome::Finished)
         } else {
-            match &job {
-                Job::BulkImportV1 {
-                    operation_id,
+            let work = match &job {
+                Job::BulkImportV1 { tenant_id, .. } => Work::Import { tenant: *tenant_id },
+                Job::CompensationV1 {
                     tenant_id,
-                } => {
-                    tracing::Span::current().record("tenant", field::display(tenant_id));
-                    bulk_import::run(&ctx, message.clone(), *operation_id, *tenant_id, delivery)
-                        .await
-                }
-            }
+                    compensates,
+                    ..
+                } => Work::Compensate {
+                    tenant: *tenant_id,
+                    original: *compensates,
+                },
+            };
+            let tenant = match work {
+                Work::Import { tenant } | Work::Compensate { tenant, .. } => tenant,
+            };
+            tracing::Span::current().record("tenant", field::display(tenant));
+            operation::run(&ctx, message.clone(), job.operation_id(), work, delivery).await
         };
         settle(&message, outcome, delivery).await;
     }

@@ -1,7 +1,8 @@
 //! The worker: pulls jobs from the shared durable consumer and runs them.
 //!
 //! Jobs are pulled only for free slots (`shared::pull`); `job` runs one delivery and acknowledges it by
-//! its outcome; `bulk_import` is the work itself, checkpointed in Valkey batch by batch;
+//! its outcome; `operation` works through an operation batch by batch, checkpointed in
+//! Valkey, with `bulk_import` and `compensation` doing each kind's batches;
 //! `heartbeat` keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels`
 //! carries cancel notices to running jobs; `dead_letter` ends jobs delivered too often or
 //! unreadable; `sweeper` republishes the jobs of operations the intake accepted but never
@@ -9,9 +10,11 @@
 
 mod bulk_import;
 mod cancels;
+mod compensation;
 mod dead_letter;
 mod heartbeat;
 mod job;
+mod operation;
 mod sweeper;
 
 use std::sync::Arc;

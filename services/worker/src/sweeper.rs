@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use shared::clock;
-use shared::contract::{KIND_BULK_IMPORT, OperationStatus, Problem};
+use shared::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, OperationStatus, Problem};
 use shared::event::{Event, EventKind};
 use shared::job::{self, Job};
 use shared::store::{FailOutcome, Record};
@@ -76,12 +76,17 @@ async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bo
         give_up(ctx, operation).await?;
         return Ok(true);
     }
-    if doc.kind != KIND_BULK_IMPORT {
-        return Ok(false);
-    }
-    let job = Job::BulkImportV1 {
-        operation_id: operation,
-        tenant_id: doc.tenant_id,
+    let job = match (doc.kind.as_str(), doc.compensates) {
+        (KIND_BULK_IMPORT, _) => Job::BulkImportV1 {
+            operation_id: operation,
+            tenant_id: doc.tenant_id,
+        },
+        (KIND_COMPENSATION, Some(compensates)) => Job::CompensationV1 {
+            operation_id: operation,
+            tenant_id: doc.tenant_id,
+            compensates,
+        },
+        _ => return Ok(false),
     };
     if job_is_queued(ctx, &job).await? {
         return Ok(false);

@@ -45,6 +45,23 @@ impl Store {
             .collect())
     }
 
+    /// Deletes the tenant's entities of these ids (and their names); returns how many
+    /// existed.
+    pub async fn delete_entities(&self, tenant: Uuid, ids: &[Uuid]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut invocation = scripts::UNCREATE.prepare_invoke();
+        invocation
+            .key(self.names.entity_names_key(tenant))
+            .key(self.names.entities_key(tenant));
+        for id in ids {
+            invocation.arg(id.to_string());
+        }
+        let mut conn = self.conn();
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
     /// One entity of the tenant, as stored JSON.
     pub async fn entity(&self, tenant: Uuid, id: Uuid) -> Result<Option<String>, StoreError> {
         let mut conn = self.conn();

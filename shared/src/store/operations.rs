@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::record::{self, Record, field};
 use super::{Store, StoreError};
-use crate::contract::{OperationStatus, Workflow};
+use crate::contract::{CompensationRef, OperationStatus, Workflow};
 use crate::event::EventKind;
 
 /// What the intake knows of an operation when it accepts it.
@@ -25,6 +25,10 @@ pub struct NewOperation {
     pub callback: Option<CallbackTarget>,
     /// The W3C `traceparent` of the request.
     pub traceparent: Option<String>,
+    /// Units of work: items to import, or entities to look for.
+    pub total: u64,
+    /// On a compensation: the operation it undoes.
+    pub compensates: Option<Uuid>,
 }
 
 /// An operation's webhook target, checked when it was accepted.
@@ -32,6 +36,19 @@ pub struct NewOperation {
 pub struct CallbackTarget {
     pub url: String,
     pub events: Vec<EventKind>,
+}
+
+/// Whether a compensation may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompensationStart {
+    /// The given id is now the original's compensation: create it.
+    New,
+    /// The original already has this compensation.
+    Existing(Uuid),
+    /// The original is not completed (it is in this status).
+    NotCompleted(OperationStatus),
+    /// Unknown, or another tenant's.
+    NotFound,
 }
 
 /// The outcome of a cancel request.
@@ -73,7 +90,8 @@ impl Store {
     ) -> Result<Record, StoreError> {
         let names = &self.names;
         let created = new.created_millis.to_string();
-        let total = items.len().to_string();
+        let total = new.total.to_string();
+        let compensates = new.compensates.map(|id| id.to_string());
         let tenant = new.tenant.to_string();
         let mut fields: Vec<(&str, &str)> = vec![
             (field::TENANT, &tenant),
@@ -101,6 +119,7 @@ impl Store {
         let optional = [
             (field::CALLBACK_URL, &callback_url),
             (field::TRACEPARENT, &new.traceparent),
+            (field::COMPENSATES, &compensates),
             (field::CALLBACK_EVENTS, &callback_events),
             (field::ORG, &new.org),
             (field::ACTOR, &new.actor),
@@ -366,7 +385,8 @@ impl Store {
                 })
                 .collect::<Result<_, _>>()?
         };
-        ids.iter()
+        let mut records = ids
+            .iter()
             .zip(replies)
             .map(|(id, (hash, errors))| {
                 if hash.is_empty() {
@@ -375,7 +395,75 @@ impl Store {
                     record::parse(*id, &hash, &errors).map(Some)
                 }
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.add_compensations(&mut records).await?;
+        Ok(records)
+    }
+
+    /// Fills in `compensation` (id and live status) of records that have one, in one more
+    /// round trip, only when there are any.
+    async fn add_compensations(&self, records: &mut [Option<Record>]) -> Result<(), StoreError> {
+        let compensated: Vec<&mut Record> = records
+            .iter_mut()
+            .flatten()
+            .filter(|r| r.compensation_id.is_some())
+            .collect();
+        if compensated.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for record in &compensated {
+            if let Some(id) = record.compensation_id {
+                pipe.cmd("HGET")
+                    .arg(self.names.operation_key(id))
+                    .arg(field::STATUS);
+            }
+        }
+        let mut conn = self.conn();
+        let statuses: Vec<Option<String>> = self.bounded(pipe.query_async(&mut conn)).await?;
+        for (record, status) in compensated.into_iter().zip(statuses) {
+            let status = status
+                .as_deref()
+                .and_then(OperationStatus::parse)
+                .unwrap_or(OperationStatus::Accepted);
+            record.document.compensation =
+                record.compensation_id.map(|operation_id| CompensationRef {
+                    operation_id,
+                    status,
+                });
+        }
+        Ok(())
+    }
+
+    /// Names `compensation` as the compensation of the completed `original` of `tenant`,
+    /// unless one was named before.
+    pub async fn begin_compensation(
+        &self,
+        tenant: Uuid,
+        original: Uuid,
+        compensation: Uuid,
+    ) -> Result<CompensationStart, StoreError> {
+        let mut invocation = super::scripts::COMPENSATE.prepare_invoke();
+        invocation
+            .key(self.names.operation_key(original))
+            .arg(tenant.to_string())
+            .arg(compensation.to_string());
+        let mut conn = self.conn();
+        let (outcome, value): (String, String) =
+            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(match outcome.as_str() {
+            "new" => CompensationStart::New,
+            "existing" => CompensationStart::Existing(
+                value
+                    .parse()
+                    .map_err(|_| StoreError::Unexpected(format!("compensation id {value}")))?,
+            ),
+            "conflict" => CompensationStart::NotCompleted(
+                OperationStatus::parse(&value).unwrap_or(OperationStatus::Accepted),
+            ),
+            "missing" => CompensationStart::NotFound,
+            other => return Err(StoreError::Unexpected(format!("compensate: {other}"))),
+        })
     }
 
     /// Drops an expired operation from its tenant's index.

@@ -40,6 +40,8 @@ pub mod field {
     pub const CALLBACK_ATTEMPTS: &str = "cb_attempts";
     pub const CALLBACK_ERROR: &str = "cb_error";
     pub const TRACEPARENT: &str = "traceparent";
+    pub const COMPENSATES: &str = "compensates";
+    pub const COMPENSATION: &str = "comp_id";
 }
 
 /// An operation as stored: its status document and its revision, which changes with
@@ -52,6 +54,8 @@ pub struct Record {
     pub created_millis: i64,
     /// The W3C `traceparent` of the request that started it.
     pub traceparent: Option<String>,
+    /// The compensation started for it, if any (its status is read with the record).
+    pub compensation_id: Option<Uuid>,
 }
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
@@ -126,6 +130,8 @@ pub fn parse(
             attempts: number(field::CALLBACK_ATTEMPTS),
             last_error: text(field::CALLBACK_ERROR),
         }),
+        compensates: text(field::COMPENSATES).and_then(|id| id.parse().ok()),
+        compensation: None,
     };
     Ok(Record {
         document,
@@ -135,5 +141,6 @@ pub fn parse(
             .and_then(|v| v.parse().ok())
             .unwrap_or_default(),
         traceparent: text(field::TRACEPARENT),
+        compensation_id: text(field::COMPENSATION).and_then(|id| id.parse().ok()),
     })
 }

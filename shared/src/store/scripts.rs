@@ -17,3 +17,7 @@ pub static RELEASE_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));
 pub static CALLBACK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/callback.lua")));
+pub static COMPENSATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/compensate.lua")));
+pub static UNCREATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/uncreate.lua")));

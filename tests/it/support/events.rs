@@ -11,6 +11,16 @@ use super::TestApp;
 
 /// Every stored event of one operation, replayed from the stream, up to its terminal one.
 pub async fn replay(app: &TestApp, id: Uuid) -> Vec<(String, async_nats::HeaderMap, Value)> {
+    replay_until(app, id, &["completed", "failed", "cancelled"]).await
+}
+
+/// Every stored event of one operation, replayed from the stream, up to the first event
+/// named in `last`.
+pub async fn replay_until(
+    app: &TestApp,
+    id: Uuid,
+    last: &[&str],
+) -> Vec<(String, async_nats::HeaderMap, Value)> {
     let js = jetstream::new(app.nats.clone());
     let stream = js
         .get_stream(format!("{}_EVENTS", app.prefix()))
@@ -29,12 +39,12 @@ pub async fn replay(app: &TestApp, id: Uuid) -> Vec<(String, async_nats::HeaderM
     loop {
         let message = tokio::time::timeout(Duration::from_secs(30), messages.next())
             .await
-            .expect("the terminal event within 30 s")
+            .expect("the awaited event within 30 s")
             .unwrap()
             .unwrap();
         let payload: Value = serde_json::from_slice(&message.payload).unwrap();
         let name = payload["event"].as_str().unwrap().to_owned();
-        let terminal = matches!(name.as_str(), "completed" | "failed" | "cancelled");
+        let terminal = last.contains(&name.as_str());
         events.push((
             message.subject.to_string(),
             message.headers.clone().unwrap_or_default(),

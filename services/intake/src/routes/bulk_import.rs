@@ -1,44 +1,29 @@
 //! `POST /api/sampleentities/bulk-import`: long-running; `202 Accepted` once the job is in
 //! JetStream.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use shared::clock;
-use shared::contract::{FieldError, KIND_BULK_IMPORT, OperationStatus, headers};
+use shared::contract::{FieldError, KIND_BULK_IMPORT, Problem};
+use shared::job::Job;
 use uuid::Uuid;
 
-use shared::contract::Problem;
-use utoipa::ToSchema;
-
+use crate::accept::{self, Accepted, Plan};
 use crate::body::JsonBody;
+use crate::callback_target;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
-use crate::{accept, callback_target};
 
 /// Most items one import may carry.
 pub const MAX_ITEMS: usize = 100_000;
-/// Seconds a client should wait between polls of a running operation.
-pub const POLL_AFTER_SECS: u64 = 1;
 
 #[derive(Deserialize)]
 pub struct BulkImportRequest {
     items: Option<Box<RawValue>>,
-}
-
-/// The `202` body (contract §3).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Accepted {
-    operation_id: Uuid,
-    status: OperationStatus,
-    status_url: String,
-    estimated_completion_time: String,
 }
 
 /// Starts an import: `202` once its job is durably queued.
@@ -67,27 +52,21 @@ pub async fn submit(
     let items = envelope_items(request)?;
     let policy = state.settings().callbacks.address_policy();
     let callback = callback_target::from_headers(&request_headers, &policy).await?;
-    let count = items.len() as u64;
-    let record = accept::accept(&state, &ctx, KIND_BULK_IMPORT, &items, callback).await?;
-    let id = record.document.operation_id;
-
-    let status_url = format!("/api/operations/{id}");
-    let absolute = absolute_url(&request_headers, &state, &status_url);
-    let created = clock::now_millis();
-    let body = Accepted {
-        operation_id: id,
-        status: OperationStatus::Accepted,
-        status_url,
-        estimated_completion_time: clock::rfc3339(created + estimate_millis(count)),
+    let id = Uuid::now_v7();
+    let plan = Plan {
+        id,
+        kind: KIND_BULK_IMPORT,
+        job: Job::BulkImportV1 {
+            operation_id: id,
+            tenant_id: ctx.tenant,
+        },
+        items: &items,
+        total: items.len() as u64,
+        compensates: None,
+        callback,
     };
-    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
-    let response_headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&absolute) {
-        response_headers.insert(header::LOCATION, location.clone());
-        response_headers.insert(headers::OPERATION_LOCATION, location);
-    }
-    response_headers.insert(header::RETRY_AFTER, HeaderValue::from(POLL_AFTER_SECS));
-    Ok(response)
+    let record = accept::accept(&state, &ctx, plan).await?;
+    Ok(accept::accepted_response(&state, &request_headers, &record))
 }
 
 /// The envelope check (§3): `items` is an array of 1..=100000 JSON objects. Each item's
@@ -124,23 +103,4 @@ fn envelope_items(request: BulkImportRequest) -> Result<Vec<Box<RawValue>>, ApiE
         return Err(ApiError::validation(not_objects));
     }
     Ok(items)
-}
-
-/// A rough guess for `estimatedCompletionTime`: a second, plus time per item.
-fn estimate_millis(items: u64) -> i64 {
-    i64::try_from(1_000 + items / 10).unwrap_or(i64::MAX)
-}
-
-/// The absolute URL of `path` on this intake, as the client addressed it.
-fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> String {
-    let host = request_headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| state.settings().http.listen.to_string(), str::to_owned);
-    let scheme = if state.settings().tls.cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}{path}")
 }

@@ -14,7 +14,14 @@ use utoipa::ToSchema;
 use crate::state::AppState;
 
 /// What this intake offers, for clients that detect features.
-pub const CAPABILITIES: &[&str] = &["operations", "cancellation", "idempotency", "long-poll"];
+pub const CAPABILITIES: &[&str] = &[
+    "operations",
+    "cancellation",
+    "compensation",
+    "webhooks",
+    "idempotency",
+    "long-poll",
+];
 pub const API_VERSIONS: &[&str] = &["v1"];
 
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "The process runs", body = serde_json::Value)))]

@@ -18,10 +18,10 @@ use uuid::Uuid;
 use shared::contract::Problem;
 use utoipa::ToSchema;
 
+use crate::accept::POLL_AFTER_SECS;
 use crate::context::RequestContext;
 use crate::long_poll;
 use crate::problem::ApiError;
-use crate::routes::bulk_import::POLL_AFTER_SECS;
 use crate::routes::docs::TenantHeader;
 use crate::state::AppState;
 

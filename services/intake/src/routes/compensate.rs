@@ -1,0 +1,110 @@
+//! `POST /api/operations/{id}/compensate`: saga rollback of a completed operation. Answers
+//! `202` with a new operation of kind `compensation` that undoes what the original did (for
+//! a bulk import: deletes the entities it created); a repeated call answers the same
+//! compensation.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use shared::contract::{KIND_COMPENSATION, OperationStatus, Problem};
+use shared::job::Job;
+use shared::store::CompensationStart;
+use uuid::Uuid;
+
+use crate::accept::{self, Accepted, Plan};
+use crate::callback_target;
+use crate::context::RequestContext;
+use crate::problem::{ApiError, RETRY_AFTER_OUTAGE_SECS};
+use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
+use crate::state::AppState;
+
+#[utoipa::path(
+    post,
+    path = "/api/operations/{id}/compensate",
+    tag = "operations",
+    params(
+        TenantHeader,
+        IdempotencyHeader,
+        CallbackHeaders,
+        ("id" = String, Path, description = "The completed operation to undo"),
+    ),
+    responses(
+        (status = 202, description = "The compensation, new or (on a repeat) the one already started", body = Accepted),
+        (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The operation is not completed", content_type = "application/problem+json", body = Problem),
+    )
+)]
+pub async fn compensate(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let original = id
+        .parse::<Uuid>()
+        .map_err(|_| ApiError::not_found("operation"))?;
+    let store = &state.deps().store;
+    let record = store
+        .operation(ctx.tenant, original)
+        .await?
+        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let policy = state.settings().callbacks.address_policy();
+    let callback = callback_target::from_headers(&request_headers, &policy).await?;
+    let candidate = Uuid::now_v7();
+    match store
+        .begin_compensation(ctx.tenant, original, candidate)
+        .await?
+    {
+        CompensationStart::New => {
+            let plan = Plan {
+                id: candidate,
+                kind: KIND_COMPENSATION,
+                job: Job::CompensationV1 {
+                    operation_id: candidate,
+                    tenant_id: ctx.tenant,
+                    compensates: original,
+                },
+                items: &[],
+                total: record.document.progress.total,
+                compensates: Some(original),
+                callback,
+            };
+            let compensation = accept::accept(&state, &ctx, plan).await?;
+            Ok(accept::accepted_response(
+                &state,
+                &request_headers,
+                &compensation,
+            ))
+        }
+        CompensationStart::Existing(existing) => {
+            let compensation = store
+                .operation(ctx.tenant, existing)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unavailable(
+                        "The compensation",
+                        format!(
+                            "{existing} is being created; retry in {RETRY_AFTER_OUTAGE_SECS} s"
+                        ),
+                    )
+                })?;
+            Ok(accept::accepted_response(
+                &state,
+                &request_headers,
+                &compensation,
+            ))
+        }
+        CompensationStart::NotCompleted(status) => Err(not_completed(status)),
+        CompensationStart::NotFound => Err(ApiError::not_found("operation")),
+    }
+}
+
+fn not_completed(status: OperationStatus) -> ApiError {
+    ApiError::conflict(
+        "operation-not-completed",
+        format!(
+            "Only a completed operation can be compensated; this one is {}.",
+            status.as_str()
+        ),
+    )
+}
