@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
 use crate::support::events::replay;
@@ -19,15 +18,6 @@ async fn cancel(app: &TestApp, id: uuid::Uuid) -> (StatusCode, reqwest::header::
     let status = response.status();
     let headers = response.headers().clone();
     (status, headers, response.json().await.unwrap())
-}
-
-async fn start_worker(app: &TestApp) -> CancellationToken {
-    let deps = shared::connect::Deps::connect(&app.settings, "late-worker")
-        .await
-        .unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(worker::run(app.settings.clone(), deps, stop.clone()));
-    stop
 }
 
 #[tokio::test]
@@ -47,7 +37,7 @@ async fn an_operation_not_started_is_cancelled_at_once_and_never_runs() {
     let (again, _, _) = cancel(&app, id).await;
     assert_eq!(again, StatusCode::OK, "repeated cancels are 200");
 
-    let _worker = start_worker(&app).await.drop_guard();
+    let _worker = app.start_worker().await.drop_guard();
     wait::until("the job acked", Duration::from_secs(20), || async {
         (app.stream_messages("JOBS").await == 0).then_some(())
     })

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
@@ -18,16 +17,6 @@ async fn without_worker() -> TestApp {
         ..Options::default()
     };
     spawn_app_with(servers::shared(), options).await
-}
-
-/// Starts a worker for `app` in-process; it stops when the token is cancelled.
-async fn start_worker(app: &TestApp) -> CancellationToken {
-    let deps = shared::connect::Deps::connect(&app.settings, "late-worker")
-        .await
-        .unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(worker::run(app.settings.clone(), deps, stop.clone()));
-    stop
 }
 
 async fn get(app: &TestApp, path: &str, if_none_match: Option<&str>) -> reqwest::Response {
@@ -53,7 +42,7 @@ async fn etag_and_retry_after_follow_the_state() {
     assert_eq!(unchanged.headers()["etag"], tag.as_str());
     assert!(unchanged.bytes().await.unwrap().is_empty());
 
-    let _worker = start_worker(&app).await.drop_guard();
+    let _worker = app.start_worker().await.drop_guard();
     app.until_terminal(id, Duration::from_secs(30)).await;
     let done = get(&app, &path, Some(&tag)).await;
     assert_eq!(
@@ -84,7 +73,7 @@ async fn long_poll_returns_as_soon_as_the_document_changes() {
     let started = Instant::now();
     let poll = get(&app, &path, Some(&tag));
     let worker = async {
-        let stop = start_worker(&app).await;
+        let stop = app.start_worker().await;
         stop.drop_guard()
     };
     let (response, _worker) = tokio::join!(poll, worker);

@@ -257,6 +257,16 @@ impl TestApp {
         response.json().await.expect("status document")
     }
 
+    /// Starts a worker for this app in-process, late; it stops when the token is cancelled.
+    pub async fn start_worker(&self) -> CancellationToken {
+        let deps = Deps::connect(&self.settings, "late-worker")
+            .await
+            .expect("connections");
+        let stop = CancellationToken::new();
+        tokio::spawn(worker::run(self.settings.clone(), deps, stop.clone()));
+        stop
+    }
+
     /// `GET /api/operations`, expecting `200`.
     pub async fn operations_list(&self) -> Value {
         let response = self
