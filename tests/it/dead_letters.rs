@@ -107,3 +107,27 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_import_whose_items_vanished_from_valkey_fails_instead_of_spinning() {
+    let options = Options {
+        worker: false,
+        max_deliver: 1,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let id = app.accepted(named_items("lost", 3)).await;
+    let mut conn = app.valkey().await;
+    let removed: i64 = redis::cmd("DEL")
+        .arg(format!("{}:op:{{{id}}}:items", app.prefix()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+
+    let _worker = app.start_worker().await.drop_guard();
+    let doc = app.until_terminal(id, Duration::from_secs(30)).await;
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["error"]["code"], "max-deliveries-exceeded");
+    assert_eq!(app.entity_count().await, (0, 0));
+}

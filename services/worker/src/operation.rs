@@ -96,6 +96,10 @@ pub async fn run(
         }
         if cancel.token.is_cancelled() {
             items.clear();
+        } else if matches!(work, Work::Import { .. }) && items.is_empty() {
+            // Only a Valkey that lost data gets here; failing the delivery lets the
+            // redeliveries run out into a dead letter instead of spinning.
+            anyhow::bail!("the operation's items are missing from Valkey at {cursor} of {total}");
         }
         let (outcome, count) = match work {
             Work::Import { tenant } => {
