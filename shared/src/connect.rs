@@ -7,7 +7,7 @@ use async_nats::jetstream::consumer::{AckPolicy, pull};
 use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use async_nats::jetstream::{self, Context};
 
-use crate::config::{ConnectionConfig, JobsConfig, RetentionConfig};
+use crate::config::{ConnectionConfig, JobsConfig, Settings};
 use crate::names::Names;
 
 /// Every call to NATS or Valkey answers within this, or counts as failed.
@@ -86,12 +86,9 @@ where
 }
 
 /// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
-pub async fn declare_topology(
-    js: &Context,
-    names: &Names,
-    jobs: &JobsConfig,
-    retention: &RetentionConfig,
-) -> Result<(), async_nats::Error> {
+pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), async_nats::Error> {
+    let (js, names) = (&deps.jetstream, &deps.names);
+    let (jobs, retention) = (&settings.jobs, &settings.retention);
     js.create_or_update_stream(stream::Config {
         name: names.jobs_stream(),
         description: Some("Jobs waiting for a worker; removed once acknowledged.".into()),
@@ -163,7 +160,7 @@ impl Deps {
     /// Prepares both connections; neither waits for its server, so a role starts while
     /// NATS or Valkey is down and reconnects by itself when it returns.
     pub async fn connect(
-        settings: &crate::config::Settings,
+        settings: &Settings,
         client_name: &str,
     ) -> Result<Self, async_nats::Error> {
         let names = Names::new(settings.connection.prefix.clone());

@@ -80,6 +80,13 @@ impl EventPublisher {
         Self { jetstream, names }
     }
 
+    /// Sends the event and waits until JetStream has stored it (the context's deadline
+    /// bounds the wait).
+    pub async fn publish(&self, event: &Event) -> Result<(), PublishError> {
+        self.send(event).await?.await?;
+        Ok(())
+    }
+
     /// Sends the event and returns the future of its PubAck, so that a caller can send
     /// several in order and await their acks together.
     pub async fn send(&self, event: &Event) -> Result<PublishAckFuture, PublishError> {

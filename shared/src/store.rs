@@ -3,7 +3,7 @@
 //! (`store/lua/`), so a worker, a stale worker and the intake can never both win.
 //!
 //! Every call has a deadline: a Valkey that is down or frozen is an error within
-//! [`Store::deadline`], never a hang.
+//! the deadline given to [`Store::connect`], never a hang.
 
 mod callbacks;
 mod entities;
@@ -77,15 +77,6 @@ impl Store {
             deadline,
             retention,
         })
-    }
-
-    pub fn names(&self) -> &Names {
-        &self.names
-    }
-
-    /// How long any one call may take.
-    pub fn deadline(&self) -> Duration {
-        self.deadline
     }
 
     /// `PING`, for readiness.

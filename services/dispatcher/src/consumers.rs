@@ -22,13 +22,7 @@ pub async fn when_ready(
 }
 
 async fn bind(settings: &Settings, deps: &Deps) -> Result<Vec<PullConsumer>, async_nats::Error> {
-    connect::declare_topology(
-        &deps.jetstream,
-        &deps.names,
-        &settings.jobs,
-        &settings.retention,
-    )
-    .await?;
+    connect::declare_topology(deps, settings).await?;
     let events = deps
         .jetstream
         .get_stream(deps.names.events_stream())

@@ -171,7 +171,7 @@ async fn give_up(state: &AppState, operation: Uuid) {
     {
         Ok(FailOutcome::Failed(record)) => {
             let event = Event::of(EventKind::Failed, record.document);
-            if let Err(error) = state.events().send(&event).await {
+            if let Err(error) = state.events().publish(&event).await {
                 tracing::warn!(%operation, %error, "failed event not published");
             }
         }

@@ -59,6 +59,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
+/// The id in a resource's path; one that is not a UUID names nothing, so it is `404`, like
+/// an unknown id or another tenant's.
+pub fn id_in_path(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(what))
+}
+
 /// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>` (W3C Trace Context).
 fn is_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();

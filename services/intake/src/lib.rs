@@ -107,12 +107,7 @@ async fn reload_on_sighup(tls: tls::Reloadable, shutdown: CancellationToken) {
 
 async fn declare_until_done(settings: Settings, deps: Deps, shutdown: CancellationToken) {
     connect::until_ready("declare the JetStream streams", &shutdown, || {
-        connect::declare_topology(
-            &deps.jetstream,
-            &deps.names,
-            &settings.jobs,
-            &settings.retention,
-        )
+        connect::declare_topology(&deps, &settings)
     })
     .await;
 }

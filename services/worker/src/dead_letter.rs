@@ -133,8 +133,7 @@ async fn fail(
     if let FailOutcome::Failed(record) = outcome {
         ctx.deps.metrics.operation("failed");
         ctx.events
-            .send(&Event::of(EventKind::Failed, record.document))
-            .await?
+            .publish(&Event::of(EventKind::Failed, record.document))
             .await?;
     }
     Ok(())

@@ -172,8 +172,7 @@ pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result
         _ => EventKind::Cancelled,
     };
     ctx.events
-        .send(&Event::of(kind, record.document))
-        .await?
+        .publish(&Event::of(kind, record.document))
         .await?;
     Ok(Outcome::Finished)
 }

@@ -64,13 +64,7 @@ async fn consumer_when_ready(
     shutdown: &CancellationToken,
 ) -> Option<PullConsumer> {
     connect::until_ready("bind the jobs consumer", shutdown, || async {
-        connect::declare_topology(
-            &deps.jetstream,
-            &deps.names,
-            &settings.jobs,
-            &settings.retention,
-        )
-        .await?;
+        connect::declare_topology(deps, settings).await?;
         let consumer = deps
             .jetstream
             .get_consumer_from_stream(deps.names.workers_consumer(), deps.names.jobs_stream())

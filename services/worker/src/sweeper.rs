@@ -135,8 +135,7 @@ async fn give_up(ctx: &Context, operation: Uuid) -> anyhow::Result<()> {
         .await?;
     if let FailOutcome::Failed(record) = outcome {
         ctx.events
-            .send(&Event::of(EventKind::Failed, record.document))
-            .await?
+            .publish(&Event::of(EventKind::Failed, record.document))
             .await?;
     }
     Ok(())

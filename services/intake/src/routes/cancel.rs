@@ -6,11 +6,10 @@ use axum::response::Response;
 use shared::clock;
 use shared::event::{Event, EventKind};
 use shared::store::CancelOutcome;
-use uuid::Uuid;
 
 use shared::contract::{Problem, StatusDocument};
 
-use crate::context::RequestContext;
+use crate::context::{RequestContext, id_in_path};
 use crate::problem::ApiError;
 use crate::routes::docs::TenantHeader;
 use crate::routes::operations::document_response;
@@ -36,9 +35,7 @@ pub async fn cancel(
     ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = id
-        .parse::<Uuid>()
-        .map_err(|_| ApiError::not_found("operation"))?;
+    let id = id_in_path(&id, "operation")?;
     let deps = state.deps();
     match deps
         .store
@@ -48,7 +45,7 @@ pub async fn cancel(
         CancelOutcome::Cancelled(record) => {
             deps.metrics.operation("cancelled");
             let event = Event::of(EventKind::Cancelled, record.document.clone());
-            if let Err(error) = publish_event(&state, &event).await {
+            if let Err(error) = state.events().publish(&event).await {
                 tracing::warn!(%error, operation = %id, "cancelled event not stored yet; the worker that receives the job will publish it");
             }
             Ok(document_response(StatusCode::OK, &record))
@@ -73,12 +70,4 @@ pub async fn cancel(
         )),
         CancelOutcome::NotFound => Err(ApiError::not_found("operation")),
     }
-}
-
-async fn publish_event(state: &AppState, event: &Event) -> Result<(), async_nats::Error> {
-    let ack = state.events().send(event).await?;
-    tokio::time::timeout(shared::connect::DEADLINE, ack.into_future())
-        .await
-        .map_err(|_| "no PubAck within the deadline")??;
-    Ok(())
 }

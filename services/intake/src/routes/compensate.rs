@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::accept::{self, Accepted, Plan};
 use crate::callback_target;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, id_in_path};
 use crate::problem::{ApiError, RETRY_AFTER_OUTAGE_SECS};
 use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
@@ -40,9 +40,7 @@ pub async fn compensate(
     Path(id): Path<String>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let original = id
-        .parse::<Uuid>()
-        .map_err(|_| ApiError::not_found("operation"))?;
+    let original = id_in_path(&id, "operation")?;
     let store = &state.deps().store;
     let record = store
         .operation(ctx.tenant, original)

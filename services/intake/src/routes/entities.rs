@@ -15,7 +15,7 @@ use uuid::Uuid;
 use shared::contract::Problem;
 
 use crate::body::JsonBody;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, id_in_path};
 use crate::problem::ApiError;
 use crate::routes::docs::{IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
@@ -82,9 +82,7 @@ pub async fn show(
     ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = id
-        .parse::<Uuid>()
-        .map_err(|_| ApiError::not_found("entity"))?;
+    let id = id_in_path(&id, "entity")?;
     let entity = state
         .deps()
         .store

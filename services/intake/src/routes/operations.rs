@@ -19,7 +19,7 @@ use shared::contract::Problem;
 use utoipa::ToSchema;
 
 use crate::accept::POLL_AFTER_SECS;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, id_in_path};
 use crate::long_poll;
 use crate::problem::ApiError;
 use crate::routes::docs::TenantHeader;
@@ -68,9 +68,7 @@ pub async fn show(
                 )
             })?,
     };
-    let id = id
-        .parse::<Uuid>()
-        .map_err(|_| ApiError::not_found("operation"))?;
+    let id = id_in_path(&id, "operation")?;
     let store = &state.deps().store;
     let mut record = store
         .operation(ctx.tenant, id)
