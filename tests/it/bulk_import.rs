@@ -160,13 +160,21 @@ async fn a_body_over_the_limit_is_413() {
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let response = app
-        .import(&json!({ "items": named_items("long-name-to-fill-the-body", 4_000) }))
-        .await;
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let problem: Value = response.json().await.unwrap();
-    assert_eq!(problem["status"], 413);
-    assert_eq!(problem["code"], "payload-too-large");
+    let body = json!({ "items": named_items("long-name-to-fill-the-body", 4_000) });
+    let plain = app.import(&body).await;
+    let keyed = app
+        .api(Method::POST, "/api/sampleentities/bulk-import")
+        .header("idempotency-key", "k-too-large")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    for response in [plain, keyed] {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["status"], 413);
+        assert_eq!(problem["code"], "payload-too-large");
+    }
 }
 
 /// The largest import the contract allows goes through a `nats-server` with its default

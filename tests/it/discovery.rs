@@ -17,24 +17,44 @@ use crate::support::{spawn_app, wait};
 
 type Calls = Arc<Mutex<Vec<(String, String, Value)>>>;
 
-/// A registry double on `port` that records every call and answers 200.
-async fn registry(port: u16) -> Calls {
+/// A registry double on `port` that records every call and answers 200, except `404` to
+/// the first heartbeat when `forgets` (a registry that lost the registration).
+async fn registry(port: u16, forgets: bool) -> Calls {
     let calls: Calls = Arc::default();
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let app = Router::new()
-        .fallback(|State(calls): State<Calls>, request: Request| async move {
-            let method = request.method().to_string();
-            let path = request.uri().path().to_owned();
-            let body = axum::body::to_bytes(request.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
-            let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            calls.lock().unwrap().push((method, path, body));
-            StatusCode::OK
-        })
+        .fallback(
+            move |State(calls): State<Calls>, request: Request| async move {
+                let method = request.method().to_string();
+                let path = request.uri().path().to_owned();
+                let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+                    .await
+                    .unwrap_or_default();
+                let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let mut calls = calls.lock().unwrap();
+                let first_heartbeat = method == "PUT" && !calls.iter().any(|(m, _, _)| m == "PUT");
+                calls.push((method, path, body));
+                if forgets && first_heartbeat {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::OK
+                }
+            },
+        )
         .with_state(calls.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     calls
+}
+
+/// Options for an app that registers at the registry on `port`, renewing every 200 ms.
+fn registering_at(port: u16) -> Options {
+    Options {
+        registry: Some((
+            format!("http://127.0.0.1:{port}"),
+            Duration::from_millis(200),
+        )),
+        ..Options::default()
+    }
 }
 
 fn seen(calls: &Calls, method: &str, path: &str) -> usize {
@@ -49,15 +69,8 @@ fn seen(calls: &Calls, method: &str, path: &str) -> usize {
 #[tokio::test]
 async fn the_intake_registers_renews_and_deregisters() {
     let port = free_port();
-    let calls = registry(port).await;
-    let options = Options {
-        registry: Some((
-            format!("http://127.0.0.1:{port}"),
-            Duration::from_millis(200),
-        )),
-        ..Options::default()
-    };
-    let app = spawn_app_with(servers::shared(), options).await;
+    let calls = registry(port, false).await;
+    let app = spawn_app_with(servers::shared(), registering_at(port)).await;
     let this = "/api/services/participant-under-test";
     let heartbeat = format!("{this}/heartbeat");
     wait::until("two renewals", Duration::from_secs(20), || async {
@@ -90,16 +103,29 @@ async fn the_intake_registers_renews_and_deregisters() {
 }
 
 #[tokio::test]
+async fn a_registry_that_forgot_the_service_gets_it_registered_again() {
+    let port = free_port();
+    let calls = registry(port, true).await;
+    let _app = spawn_app_with(servers::shared(), registering_at(port)).await;
+    wait::until(
+        "a second registration after the 404",
+        Duration::from_secs(20),
+        || async { (seen(&calls, "POST", "/api/services") >= 2).then_some(()) },
+    )
+    .await;
+    let methods: Vec<String> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(m, _, _)| m.clone())
+        .collect();
+    assert_eq!(methods[..3], ["POST", "PUT", "POST"], "{methods:?}");
+}
+
+#[tokio::test]
 async fn a_registry_that_is_down_never_stops_the_service() {
     let port = free_port();
-    let options = Options {
-        registry: Some((
-            format!("http://127.0.0.1:{port}"),
-            Duration::from_millis(200),
-        )),
-        ..Options::default()
-    };
-    let app = spawn_app_with(servers::shared(), options).await;
+    let app = spawn_app_with(servers::shared(), registering_at(port)).await;
     let id = app.accepted(crate::support::app::named_items("d", 2)).await;
     let doc = app.until_terminal(id, Duration::from_secs(30)).await;
     assert_eq!(
@@ -107,7 +133,7 @@ async fn a_registry_that_is_down_never_stops_the_service() {
         "served while the registry is down"
     );
 
-    let calls = registry(port).await;
+    let calls = registry(port, false).await;
     wait::until(
         "the registration, once the registry is up",
         Duration::from_secs(20),

@@ -183,6 +183,18 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
     );
     let held = open.await.unwrap().expect("the open request completes");
     assert_eq!(held.status(), StatusCode::NOT_MODIFIED);
+
+    std::fs::write(dir.path().join("key.pem"), "not a key").unwrap();
+    intake.signal(Signal::SIGHUP);
+    wait::until("the failed reload", Duration::from_secs(10), || async {
+        intake.log().contains("TLS reload failed").then_some(())
+    })
+    .await;
+    assert_eq!(
+        served_certificate(port, &ca, &caller).await,
+        second.der,
+        "a reload that fails keeps the certificate it had"
+    );
     assert!(
         intake.log().contains("peer=\"orchestrator-xo\""),
         "the client's identity is logged: {}",

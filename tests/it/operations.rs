@@ -19,6 +19,16 @@ async fn without_worker() -> TestApp {
     spawn_app_with(servers::shared(), options).await
 }
 
+/// The operation's `ETag` now.
+async fn current_etag(app: &TestApp, id: uuid::Uuid) -> String {
+    get(app, &format!("/api/operations/{id}"), None)
+        .await
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn get(app: &TestApp, path: &str, if_none_match: Option<&str>) -> reqwest::Response {
     let mut request = app.api(Method::GET, path);
     if let Some(tag) = if_none_match {
@@ -63,12 +73,7 @@ async fn long_poll_returns_as_soon_as_the_document_changes() {
     let app = without_worker().await;
     let id = app.accepted(named_items("lp", 3)).await;
     let path = format!("/api/operations/{id}?waitSeconds=30");
-    let tag = get(&app, &format!("/api/operations/{id}"), None)
-        .await
-        .headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let tag = current_etag(&app, id).await;
 
     let started = Instant::now();
     let poll = get(&app, &path, Some(&tag));
@@ -92,12 +97,7 @@ async fn long_poll_returns_as_soon_as_the_document_changes() {
 async fn long_poll_holds_until_the_wait_passes_when_nothing_changes() {
     let app = without_worker().await;
     let id = app.accepted(named_items("hold", 1)).await;
-    let tag = get(&app, &format!("/api/operations/{id}"), None)
-        .await
-        .headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let tag = current_etag(&app, id).await;
     let started = Instant::now();
     let response = get(
         &app,
