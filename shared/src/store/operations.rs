@@ -245,18 +245,8 @@ impl Store {
 
     /// Takes operations off the sweeper's work list.
     pub async fn forget_pending(&self, operations: &[Uuid]) -> Result<(), StoreError> {
-        if operations.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.conn();
-        let ids: Vec<String> = operations.iter().map(Uuid::to_string).collect();
-        self.bounded(
-            redis::cmd("ZREM")
-                .arg(self.names.pending_key())
-                .arg(ids)
-                .query_async::<()>(&mut conn),
-        )
-        .await
+        self.remove_members(&self.names.pending_key(), operations)
+            .await
     }
 
     /// The smallest operation id created at `created_millis` less the retention: every id
@@ -302,34 +292,33 @@ impl Store {
             let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
             let batch_len = ids.len();
             let records = self.records(&ids).await?;
+            let mut expired = Vec::new();
+            let mut full = false;
             for (position, (id, record)) in ids.iter().zip(records).enumerate() {
                 examined += 1;
                 cursor = Some(*id);
                 match record {
-                    None => self.forget(&index, *id).await?,
+                    None => expired.push(*id),
                     Some(r) if status.is_none_or(|s| r.document.status == s) => {
                         found.push(r);
                         if found.len() == limit {
-                            let more = position + 1 < batch_len || batch_len == INDEX_BATCH;
-                            return Ok(OperationPage {
-                                operations: found,
-                                next_after: cursor.filter(|_| more),
-                            });
+                            full = position + 1 < batch_len || batch_len == INDEX_BATCH;
+                            break;
                         }
                     }
                     Some(_) => {}
                 }
             }
-            if batch_len < INDEX_BATCH {
+            self.remove_members(&index, &expired).await?;
+            let more = if found.len() == limit {
+                full
+            } else {
+                batch_len == INDEX_BATCH
+            };
+            if !more || found.len() == limit || examined >= MAX_EXAMINED {
                 return Ok(OperationPage {
                     operations: found,
-                    next_after: None,
-                });
-            }
-            if examined >= MAX_EXAMINED {
-                return Ok(OperationPage {
-                    operations: found,
-                    next_after: cursor,
+                    next_after: cursor.filter(|_| more),
                 });
             }
         }
@@ -466,13 +455,17 @@ impl Store {
         })
     }
 
-    /// Drops an expired operation from its tenant's index.
-    async fn forget(&self, index: &str, id: Uuid) -> Result<(), StoreError> {
+    /// Removes `members` from the sorted set `key`, in one command.
+    async fn remove_members(&self, key: &str, members: &[Uuid]) -> Result<(), StoreError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let members: Vec<String> = members.iter().map(Uuid::to_string).collect();
         let mut conn = self.conn();
         self.bounded(
             redis::cmd("ZREM")
-                .arg(index)
-                .arg(id.to_string())
+                .arg(key)
+                .arg(members)
                 .query_async::<()>(&mut conn),
         )
         .await
