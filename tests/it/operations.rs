@@ -289,3 +289,37 @@ async fn a_terminal_operation_expires_after_the_retention_and_its_items_are_gone
         "the input items are dropped once the operation ends"
     );
 }
+
+#[tokio::test]
+async fn an_expired_operation_leaves_the_list_and_its_index() {
+    let app = without_worker().await;
+    let kept = app.accepted(named_items("kept", 1)).await;
+    let expired = app.accepted(named_items("gone", 1)).await;
+    let mut conn = app.valkey().await;
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{}:op:{{{expired}}}", app.prefix()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let list = app.operations_list().await;
+    let ids: Vec<&str> = list["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["operationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [kept.to_string()]);
+    let indexed: Vec<String> = redis::cmd("ZRANGE")
+        .arg(app.key("ops"))
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        indexed,
+        [kept.to_string()],
+        "the expired entry left the index"
+    );
+}
