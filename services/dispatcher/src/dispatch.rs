@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, AckKind, message::PublishMessage};
 use serde::Serialize;
+use shared::callback::AddressPolicy;
 use shared::config::Settings;
 use shared::connect::Deps;
 use shared::contract::{StatusDocument, headers};
@@ -26,14 +27,17 @@ pub struct Context {
     settings: Settings,
     deps: Deps,
     client: reqwest::Client,
+    policy: AddressPolicy,
 }
 
 impl Context {
     pub fn new(settings: Settings, deps: Deps, client: reqwest::Client) -> Self {
+        let policy = settings.callbacks.address_policy();
         Self {
             settings,
             deps,
             client,
+            policy,
         }
     }
 }
@@ -127,7 +131,7 @@ async fn dispatch(
     let callbacks = &ctx.settings.callbacks;
     let outcome = delivery::attempt(
         &ctx.client,
-        &callbacks.address_policy(),
+        &ctx.policy,
         &callbacks.signing_secrets,
         &webhook,
     )

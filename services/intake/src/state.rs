@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use shared::callback::AddressPolicy;
 use shared::config::Settings;
 use shared::connect::Deps;
 use shared::event::EventPublisher;
@@ -19,11 +20,13 @@ struct Inner {
     events: EventPublisher,
     openapi: OnceLock<String>,
     tasks: TaskTracker,
+    callback_policy: AddressPolicy,
 }
 
 impl AppState {
     pub fn new(settings: Settings, deps: Deps) -> Self {
         let events = EventPublisher::new(deps.jetstream.clone(), deps.names.clone());
+        let callback_policy = settings.callbacks.address_policy();
         Self {
             inner: Arc::new(Inner {
                 settings,
@@ -31,6 +34,7 @@ impl AppState {
                 events,
                 openapi: OnceLock::new(),
                 tasks: TaskTracker::new(),
+                callback_policy,
             }),
         }
     }
@@ -45,6 +49,11 @@ impl AppState {
 
     pub fn events(&self) -> &EventPublisher {
         &self.inner.events
+    }
+
+    /// Which callback URLs operations may be started with.
+    pub fn callback_policy(&self) -> &AddressPolicy {
+        &self.inner.callback_policy
     }
 
     /// Request work that must finish even if its client disconnects; the intake waits for

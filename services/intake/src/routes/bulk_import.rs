@@ -50,8 +50,7 @@ pub async fn submit(
     JsonBody(request): JsonBody<BulkImportRequest>,
 ) -> Result<Response, ApiError> {
     let items = envelope_items(request)?;
-    let policy = state.settings().callbacks.address_policy();
-    let callback = callback_target::from_headers(&request_headers, &policy).await?;
+    let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let id = Uuid::now_v7();
     let plan = Plan {
         id,

@@ -46,8 +46,7 @@ pub async fn compensate(
         .operation(ctx.tenant, original)
         .await?
         .ok_or_else(|| ApiError::not_found("operation"))?;
-    let policy = state.settings().callbacks.address_policy();
-    let callback = callback_target::from_headers(&request_headers, &policy).await?;
+    let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let candidate = Uuid::now_v7();
     match store
         .begin_compensation(ctx.tenant, original, candidate)
