@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// The same allocator as the roles (`participant`), so the ceilings it serves are measured
+/// on equal terms.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = bench::Options::parse();

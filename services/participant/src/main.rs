@@ -13,6 +13,11 @@ use shared::config::EXIT_CONFIG;
 
 use crate::cli::{Cli, Command};
 
+/// jemalloc instead of glibc's malloc: the roles allocate on one runtime thread and free on
+/// another, which glibc's per-thread arenas handle badly. Measured in `BENCHMARKS.md`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
