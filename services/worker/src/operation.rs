@@ -1,7 +1,7 @@
 //! Running one operation for one delivery, whatever its kind: claim it, then work through
-//! it batch by batch from its checkpoint, recording each batch's outcome and the progress in
-//! one step, with a heartbeat meanwhile, until it completes, is cancelled, or this delivery
-//! loses it. A crash loses at most the batch in hand.
+//! it batch by batch from its checkpoint, recording each batch's outcome and the progress and
+//! reading the next batch in one step, with a heartbeat meanwhile, until it completes, is
+//! cancelled, or this delivery loses it. A crash loses at most the batch in hand.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,10 +134,20 @@ pub async fn run(
             failed: outcome.errors.len() as u64,
             errors: &outcome.errors,
             last,
+            next: match work {
+                Work::Import { .. } => BATCH,
+                Work::Compensate { .. } => 0,
+            },
             now_millis: clock::now_millis(),
         };
         let record = match store.checkpoint(operation, &checkpoint).await? {
-            CheckpointOutcome::Recorded(record) => record,
+            CheckpointOutcome::Recorded {
+                record,
+                items: next,
+            } => {
+                items = next;
+                record
+            }
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };
         cursor += count;
@@ -167,9 +177,6 @@ pub async fn run(
                     .send(&Event::of(EventKind::Progress, record.document))
                     .await?,
             );
-        }
-        if let Work::Import { .. } = work {
-            items = store.items(operation, cursor, BATCH).await?;
         }
     }
 }

@@ -58,13 +58,19 @@ pub struct Checkpoint<'a> {
     /// True for the last items: the operation completes in the same step. (A requested
     /// cancel also ends it, as cancelled.)
     pub last: bool,
+    /// How many of the following items to return while the operation goes on (0: none).
+    pub next: usize,
     pub now_millis: i64,
 }
 
 #[derive(Debug)]
 pub enum CheckpointOutcome {
     /// Recorded; the record says whether the operation is still running or has ended.
-    Recorded(Box<Record>),
+    /// While it runs, `items` are the next ones from the new checkpoint.
+    Recorded {
+        record: Box<Record>,
+        items: Vec<String>,
+    },
     /// Another delivery owns the operation, or it is no longer running.
     Refused,
 }
@@ -110,26 +116,8 @@ impl Store {
         })
     }
 
-    /// Up to `count` items of `operation` from index `start`.
-    pub async fn items(
-        &self,
-        operation: Uuid,
-        start: u64,
-        count: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn();
-        let end = start + count as u64 - 1;
-        self.bounded(
-            redis::cmd("LRANGE")
-                .arg(self.names.items_key(operation))
-                .arg(start)
-                .arg(end)
-                .query_async(&mut conn),
-        )
-        .await
-    }
-
-    /// Records a checkpoint; on the last items the operation completes in the same step.
+    /// Records a checkpoint and reads the next items; on the last items the operation
+    /// completes in the same step.
     pub async fn checkpoint(
         &self,
         operation: Uuid,
@@ -148,16 +136,25 @@ impl Store {
             .arg(checkpoint.failed)
             .arg(checkpoint.now_millis)
             .arg(if checkpoint.last { "1" } else { "0" })
-            .arg(self.retention_secs());
+            .arg(self.retention_secs())
+            .arg(checkpoint.next);
         for error in checkpoint.errors {
             invocation.arg(error);
         }
         let mut conn = self.conn();
-        let (outcome, hash, errors): Reply =
-            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let (outcome, hash, list): Reply = self.bounded(invocation.invoke_async(&mut conn)).await?;
         Ok(match outcome.as_str() {
             "ok" => {
-                CheckpointOutcome::Recorded(Box::new(record::parse(operation, &hash, &errors)?))
+                let record = record::parse(operation, &hash, &list)?;
+                let items = if record.document.status.is_terminal() {
+                    Vec::new()
+                } else {
+                    list
+                };
+                CheckpointOutcome::Recorded {
+                    record: Box::new(record),
+                    items,
+                }
             }
             "stale" | "not_running" | "out_of_step" => CheckpointOutcome::Refused,
             other => return Err(StoreError::Unexpected(format!("checkpoint: {other}"))),

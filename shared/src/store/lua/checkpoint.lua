@@ -6,9 +6,11 @@
 -- KEYS[1] operation hash, KEYS[2] errors list, KEYS[3] items list
 -- ARGV[1] owner, ARGV[2] start, ARGV[3] count, ARGV[4] succeeded, ARGV[5] failed,
 -- ARGV[6] now (unix ms), ARGV[7] '1' when these are the last items, ARGV[8] retention (s),
--- ARGV[9..] per-item errors as JSON
--- Returns {outcome, record, errors}: 'ok', 'stale' (another delivery owns it),
--- 'not_running', 'out_of_step' (these items were already recorded).
+-- ARGV[9] how many of the next items to return while it goes on, ARGV[10..] per-item errors
+-- as JSON
+-- Returns {outcome, record, list}: 'ok' with the errors once it has ended, else the next
+-- items; 'stale' (another delivery owns it), 'not_running', 'out_of_step' (these items were
+-- already recorded).
 local h = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cur', 'cancel')
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
@@ -19,12 +21,13 @@ end
 if tonumber(h[3]) ~= tonumber(ARGV[2]) then
   return {'out_of_step', {}, {}}
 end
-redis.call('HSET', KEYS[1], 'cur', tonumber(ARGV[2]) + tonumber(ARGV[3]), 'updated', ARGV[6])
+local cur = tonumber(ARGV[2]) + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'cur', cur, 'updated', ARGV[6])
 redis.call('HINCRBY', KEYS[1], 'succ', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'fail', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-if #ARGV > 8 then
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, 9))
+if #ARGV > 9 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
 local ending = nil
 if ARGV[7] == '1' then
@@ -33,7 +36,12 @@ elseif h[4] == '1' then
   ending = 'cancelled'
 end
 if not ending then
-  return {'ok', redis.call('HGETALL', KEYS[1]), {}}
+  local next = tonumber(ARGV[9])
+  local items = {}
+  if next > 0 then
+    items = redis.call('LRANGE', KEYS[3], cur, cur + next - 1)
+  end
+  return {'ok', redis.call('HGETALL', KEYS[1]), items}
 end
 redis.call('HSET', KEYS[1], 'status', ending, 'completed', ARGV[6])
 redis.call('DEL', KEYS[3])
