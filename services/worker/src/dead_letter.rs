@@ -46,7 +46,7 @@ pub async fn exhausted(
             "The job was delivered {runs} times without finishing, the most allowed; it was moved to the dead-letter stream."
         ),
     );
-    fail(ctx, operation, delivery, &problem).await
+    fail(ctx, operation, delivery.attempt, &problem).await
 }
 
 /// A job whose payload cannot be parsed: it would fail the same way on every delivery.
@@ -74,7 +74,7 @@ pub async fn unreadable(
         "Operation failed",
         "The job could not be read; it was moved to the dead-letter stream.",
     );
-    fail(ctx, operation, delivery, &problem).await
+    fail(ctx, operation, delivery.attempt, &problem).await
 }
 
 /// Copies the job to the dead-letter stream; the message id makes a repeat a no-op.
@@ -112,23 +112,19 @@ async fn copy(
     Ok(())
 }
 
-/// Ends the operation as failed with `problem` and publishes the event.
-async fn fail(
+/// Ends the operation as failed with `problem` and publishes the event; `attempt` is the
+/// delivery that fails it (0: none).
+pub(crate) async fn fail(
     ctx: &Context,
     operation: Uuid,
-    delivery: Delivery,
+    attempt: u64,
     problem: &Problem,
 ) -> anyhow::Result<()> {
     let problem_json = serde_json::to_string(problem)?;
     let outcome = ctx
         .deps
         .store
-        .fail_operation(
-            operation,
-            delivery.attempt,
-            &problem_json,
-            clock::now_millis(),
-        )
+        .fail_operation(operation, attempt, &problem_json, clock::now_millis())
         .await?;
     if let FailOutcome::Failed(record) = outcome {
         ctx.deps.metrics.operation("failed");

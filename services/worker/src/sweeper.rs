@@ -9,15 +9,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::stream::LastRawMessageErrorKind;
+use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
 use shared::clock;
 use shared::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, OperationStatus, Problem};
-use shared::event::{Event, EventKind};
 use shared::job::{self, Job};
-use shared::store::{FailOutcome, Record};
+use shared::store::Record;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::dead_letter;
 use crate::job::Context;
 
 /// Operations looked at per sweep.
@@ -52,11 +52,17 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
     let now = clock::now_millis();
     let due_before = now - millis(ctx.settings.jobs.sweep_after);
     let due = store.pending(due_before, SWEEP_BATCH).await?;
+    let records = store.records(&due).await?;
+    let jobs = ctx
+        .deps
+        .jetstream
+        .get_stream_no_info(ctx.deps.names.jobs_stream())
+        .await?;
     let mut settled = Vec::new();
-    for operation in due {
-        match store.record(operation).await? {
+    for (operation, record) in due.into_iter().zip(records) {
+        match record {
             Some(record) if record.document.status == OperationStatus::Accepted => {
-                if sweep_one(ctx, record, now).await? {
+                if sweep_one(ctx, &jobs, record, now).await? {
                     settled.push(operation);
                 }
             }
@@ -68,7 +74,12 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
 }
 
 /// Mends one operation still accepted; true when it needs no more looking at.
-async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bool> {
+async fn sweep_one(
+    ctx: &Context,
+    jobs: &Stream<()>,
+    record: Record,
+    now: i64,
+) -> anyhow::Result<bool> {
     let doc = &record.document;
     let operation = doc.operation_id;
     if now - record.created_millis > millis(ctx.settings.jobs.max_queue_time) {
@@ -88,7 +99,7 @@ async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bo
         },
         _ => return Ok(false),
     };
-    if job_is_queued(ctx, &job).await? {
+    if job_is_queued(ctx, jobs, &job).await? {
         return Ok(false);
     }
     tracing::warn!(%operation, "accepted operation has no job in the stream; republishing it");
@@ -105,11 +116,12 @@ async fn sweep_one(ctx: &Context, record: Record, now: i64) -> anyhow::Result<bo
 }
 
 /// Is the job in the jobs stream (waiting, or in a worker's hands)?
-async fn job_is_queued(ctx: &Context, job: &Job) -> anyhow::Result<bool> {
-    let names = &ctx.deps.names;
-    let stream = ctx.deps.jetstream.get_stream(names.jobs_stream()).await?;
-    let subject = names.job_subject(job.subject_token(), job.operation_id());
-    match stream.get_last_raw_message_by_subject(&subject).await {
+async fn job_is_queued(ctx: &Context, jobs: &Stream<()>, job: &Job) -> anyhow::Result<bool> {
+    let subject = ctx
+        .deps
+        .names
+        .job_subject(job.subject_token(), job.operation_id());
+    match jobs.get_last_raw_message_by_subject(&subject).await {
         Ok(_) => Ok(true),
         Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),
         Err(error) => Err(error.into()),
@@ -123,22 +135,7 @@ async fn give_up(ctx: &Context, operation: Uuid) -> anyhow::Result<()> {
         "Operation failed",
         "No worker started the operation within the longest queue time allowed.",
     );
-    let outcome = ctx
-        .deps
-        .store
-        .fail_operation(
-            operation,
-            0,
-            &serde_json::to_string(&problem)?,
-            clock::now_millis(),
-        )
-        .await?;
-    if let FailOutcome::Failed(record) = outcome {
-        ctx.events
-            .publish(&Event::of(EventKind::Failed, record.document))
-            .await?;
-    }
-    Ok(())
+    dead_letter::fail(ctx, operation, 0, &problem).await
 }
 
 fn millis(duration: Duration) -> i64 {

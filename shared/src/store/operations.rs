@@ -350,7 +350,7 @@ impl Store {
     }
 
     /// Records (hash and errors) of several operations in one round trip, in order.
-    async fn records(&self, ids: &[Uuid]) -> Result<Vec<Option<Record>>, StoreError> {
+    pub async fn records(&self, ids: &[Uuid]) -> Result<Vec<Option<Record>>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
