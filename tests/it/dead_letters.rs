@@ -79,23 +79,20 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
     .await
     .unwrap();
 
-    let deps = shared::connect::Deps::connect(&app.settings, "worker")
-        .await
-        .unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let _worker = stop.clone().drop_guard();
-    tokio::spawn(worker::run(app.settings.clone(), deps, stop));
+    let _worker = app.start_worker().await.drop_guard();
 
     let doc = app.until_terminal(id, Duration::from_secs(20)).await;
     assert_eq!(doc["status"], "failed");
     assert_eq!(doc["error"]["code"], "unreadable-job");
     let letter = dead_letter(&app, "jobs", id).await;
     assert_eq!(&letter.payload[..], b"{not json");
+    let letter_headers = letter.headers.clone().unwrap();
     assert_eq!(
-        letter
-            .headers
-            .clone()
-            .unwrap()
+        letter_headers.get("Participant-Reason").unwrap().as_str(),
+        "unreadable-payload"
+    );
+    assert_eq!(
+        letter_headers
             .get("Participant-Deliveries")
             .unwrap()
             .as_str(),

@@ -181,13 +181,16 @@ async fn the_nats_service_protocol_answers() {
     let endpoint = &info["endpoints"][0];
     assert_eq!(endpoint["subject"], format!("{prefix}.svc.ready"));
 
+    // Other tests' processes answer on the shared server too: ask this instance by its id.
+    let id = info["id"].as_str().unwrap();
     let ping = app
         .nats
-        .request("$SRV.PING.participant", "".into())
+        .request(format!("$SRV.PING.participant.{id}"), "".into())
         .await
         .unwrap();
     let ping: Value = serde_json::from_slice(&ping.payload).unwrap();
     assert_eq!(ping["type"], "io.nats.micro.v1.ping_response");
+    assert_eq!(ping["id"], id);
 
     let ready = app
         .nats
@@ -198,9 +201,10 @@ async fn the_nats_service_protocol_answers() {
     assert_eq!(ready["status"], "ready");
     let stats = app
         .nats
-        .request("$SRV.STATS.participant", "".into())
+        .request(format!("$SRV.STATS.participant.{id}"), "".into())
         .await
         .unwrap();
     let stats: Value = serde_json::from_slice(&stats.payload).unwrap();
     assert_eq!(stats["name"], "participant");
+    assert_eq!(stats["id"], id);
 }

@@ -32,6 +32,7 @@ async fn assert_unavailable(started: Instant, response: reqwest::Response) {
     assert!(response.headers().contains_key("retry-after"));
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["status"], 503);
+    assert_eq!(problem["code"], "dependency-unavailable");
     assert_eq!(problem["retryable"], true);
     let detail = problem["detail"].as_str().unwrap();
     assert!(
@@ -106,6 +107,13 @@ async fn nats_down_is_503_and_the_worker_resumes_when_it_returns() {
 
     servers.nats.restart();
     app.until_ready().await;
+    // The record was written before the job could not be queued: it ended failed, not
+    // accepted forever.
+    let list = app.operations_list().await;
+    let orphans = list["operations"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{list}");
+    assert_eq!(orphans[0]["status"], "failed", "{list}");
+    assert_eq!(orphans[0]["error"]["code"], "not-queued", "{list}");
     let after = app.accepted(named_items("after", 3)).await;
     let doc = app.until_terminal(after, Duration::from_secs(60)).await;
     assert_eq!(doc["status"], "completed");
