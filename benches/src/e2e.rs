@@ -239,9 +239,10 @@ impl Cells<'_> {
             millis(stats.quantile(0.5))
         );
         let left = self.deployment.drain(Duration::from_secs(60)).await?;
-        if left > 0 {
-            eprintln!("e2e: {left} jobs still queued a minute after {name}");
-        }
+        anyhow::ensure!(
+            left == 0,
+            "{left} jobs still queued a minute after {name}; the next cell would start on them"
+        );
         self.completions.arrivals.clear();
         self.table.rows.push(Row {
             case: name.to_owned(),

@@ -161,23 +161,24 @@ impl Deployment {
             format!("{}_JOBS", self.prefix),
             format!("{}_workers", self.prefix),
         );
-        self.pulling(&stream, &consumer, waiting).await;
+        self.pulling(&stream, &consumer, waiting).await?;
         Ok(workers)
     }
 
-    /// Waits (at most 10 s) until `consumer` of `stream` has `waiting` pull requests.
-    pub async fn pulling(&self, stream: &str, consumer: &str, waiting: usize) {
+    /// Waits (at most 10 s) until `consumer` of `stream` has `waiting` pull requests; fails
+    /// after that, since a cell measured with fewer workers than it names would mislead.
+    async fn pulling(&self, stream: &str, consumer: &str, waiting: usize) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(stream) = self.jetstream.get_stream(stream).await {
                 let info = stream.consumer_info(consumer).await;
                 if info.is_ok_and(|i| i.num_waiting >= waiting) {
-                    return;
+                    return Ok(());
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        eprintln!("{consumer} has fewer than {waiting} pull requests after 10 s; going on");
+        anyhow::bail!("{consumer} has fewer than {waiting} pull requests after 10 s")
     }
 }
 
