@@ -65,6 +65,13 @@ pub struct TlsConfig {
     pub key: Option<std::path::PathBuf>,
 }
 
+impl TlsConfig {
+    /// The scheme the intake serves: `https` with a certificate, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.cert.is_some() { "https" } else { "http" }
+    }
+}
+
 /// Registration in the InfraSoT service registry.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DiscoveryConfig {
@@ -134,8 +141,13 @@ pub struct NatsAuthConfig {
         requires = "nats_key"
     )]
     pub cert: Option<std::path::PathBuf>,
-    /// PEM client key for NATS.
-    #[arg(id = "nats_key", long = "nats-key", env = "Nats__KeyPath")]
+    /// PEM client key for NATS (with `--nats-cert`).
+    #[arg(
+        id = "nats_key",
+        long = "nats-key",
+        env = "Nats__KeyPath",
+        requires = "nats_cert"
+    )]
     pub key: Option<std::path::PathBuf>,
     /// A `.creds` file (JWT and nkey seed).
     #[arg(id = "nats_creds", long = "nats-creds", env = "Nats__CredentialsPath")]
@@ -158,6 +170,13 @@ pub struct HttpConfig {
     /// Largest request body accepted, in bytes; larger ones are refused with 413.
     #[arg(long = "max-body-bytes", env = "Http__MaxBodyBytes", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_body_bytes: u64,
+}
+
+impl HttpConfig {
+    /// `max_body_bytes` as a length to read up to.
+    pub fn body_limit(&self) -> usize {
+        usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX)
+    }
 }
 
 /// How jobs are delivered by JetStream.
@@ -233,7 +252,8 @@ pub struct CallbacksConfig {
         value_delimiter = ','
     )]
     pub allowed_networks: Vec<IpNet>,
-    /// Callback deliveries one dispatcher makes at once.
+    /// Callback deliveries one dispatcher makes at once for each terminal event kind
+    /// (`completed`, `failed`, `cancelled`), so up to three times this in all.
     #[arg(id = "dispatcher_concurrency", long = "dispatcher-concurrency", env = "Callbacks__Concurrency", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub concurrency: u16,
 }

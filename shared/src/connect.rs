@@ -123,9 +123,7 @@ pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), as
         ..Default::default()
     })
     .await?;
-    let jobs_stream = js.get_stream(names.jobs_stream()).await?;
-    jobs_stream
-        .create_consumer(workers_consumer(names, jobs))
+    js.create_consumer_on_stream(workers_consumer(names, jobs), names.jobs_stream())
         .await?;
     Ok(())
 }

@@ -26,6 +26,12 @@ pub mod headers {
     pub const NATS_WORKFLOW_NAME: &str = "X-Workflow-Name";
     /// W3C trace context, carried as received.
     pub const TRACEPARENT: &str = "traceparent";
+    /// On a dead letter: why the job or callback was given up.
+    pub const DEAD_LETTER_REASON: &str = "Participant-Reason";
+    /// On a dead letter: how many deliveries (or callback attempts) it had.
+    pub const DEAD_LETTER_DELIVERIES: &str = "Participant-Deliveries";
+    /// On a dead callback: the last attempt's error.
+    pub const DEAD_LETTER_LAST_ERROR: &str = "Participant-Last-Error";
 }
 
 /// The kind of a bulk import operation.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock;
-use crate::contract::{StatusDocument, headers};
+use crate::contract::{OperationStatus, StatusDocument, headers};
 use crate::names::Names;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,16 @@ impl EventKind {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Compensated => "compensated",
+        }
+    }
+
+    /// The event that ends an operation in `status`; `None` while it has not ended.
+    pub fn ending(status: OperationStatus) -> Option<Self> {
+        match status {
+            OperationStatus::Completed => Some(Self::Completed),
+            OperationStatus::Failed => Some(Self::Failed),
+            OperationStatus::Cancelled => Some(Self::Cancelled),
+            OperationStatus::Accepted | OperationStatus::Running => None,
         }
     }
 }

@@ -208,9 +208,12 @@ async fn give_up(
         headers::NATS_MSG_ID,
         format!("deadletter-callback-{}", event.event_id).as_str(),
     );
-    letter.insert("Participant-Reason", reason);
-    letter.insert("Participant-Deliveries", attempts.to_string().as_str());
-    letter.insert("Participant-Last-Error", last_error);
+    letter.insert(headers::DEAD_LETTER_REASON, reason);
+    letter.insert(
+        headers::DEAD_LETTER_DELIVERIES,
+        attempts.to_string().as_str(),
+    );
+    letter.insert(headers::DEAD_LETTER_LAST_ERROR, last_error);
     letter.insert(
         headers::NATS_CORRELATION_ID,
         event.operation.correlation_id.as_str(),

@@ -40,7 +40,10 @@ pub async fn run(
     let slots = usize::from(settings.callbacks.concurrency);
     let grace = settings.callbacks.timeout + std::time::Duration::from_secs(1);
     let ctx = Arc::new(dispatch::Context::new(settings, deps, client));
-    tracing::info!(concurrency = slots, "dispatcher pulling terminal events");
+    tracing::info!(
+        concurrency_per_event_kind = slots,
+        "dispatcher pulling terminal events"
+    );
     let loops = consumers.iter().map(|consumer| {
         let ctx = ctx.clone();
         let shutdown = shutdown.clone();

@@ -33,7 +33,7 @@ pub struct Plan<'a> {
     pub kind: &'static str,
     pub job: Job,
     /// Input items kept for the worker (none for a compensation).
-    pub items: &'a [Box<RawValue>],
+    pub items: &'a [&'a RawValue],
     /// Units of work, for `progress.total`.
     pub total: u64,
     pub compensates: Option<Uuid>,
@@ -118,12 +118,7 @@ fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> St
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map_or_else(|| state.settings().http.listen.to_string(), str::to_owned);
-    let scheme = if state.settings().tls.cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}{path}")
+    format!("{}://{host}{path}", state.settings().tls.scheme())
 }
 
 /// Sends the `accepted` event and the job, then awaits both PubAcks within the deadline.
@@ -163,10 +158,9 @@ async fn give_up(state: &AppState, operation: Uuid) {
         "The job could not be queued; the request was answered 503 and may be retried.",
     );
     problem.retryable = true;
-    let problem_json = serde_json::to_string(&problem).unwrap_or_default();
     match deps
         .store
-        .fail_operation(operation, 0, &problem_json, clock::now_millis())
+        .fail_operation(operation, 0, &problem, clock::now_millis())
         .await
     {
         Ok(FailOutcome::Failed(record)) => {

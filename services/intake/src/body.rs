@@ -23,11 +23,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload-too-large",
-                    "The request body is larger than this service accepts.",
-                )
+                ApiError::payload_too_large()
             } else {
                 ApiError::bad_request("unreadable-body", "The request body could not be read.")
             }

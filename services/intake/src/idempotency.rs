@@ -41,14 +41,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let limit = usize::try_from(state.settings().http.max_body_bytes).unwrap_or(usize::MAX);
-    let Ok(body) = to_bytes(body, limit).await else {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "The request body is larger than this service accepts.",
-        )
-        .into_response();
+    let Ok(body) = to_bytes(body, state.settings().http.body_limit()).await else {
+        return ApiError::payload_too_large().into_response();
     };
     let path = parts.uri.path();
     let scope = digest(&[

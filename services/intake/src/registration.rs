@@ -34,13 +34,8 @@ pub async fn keep_registered(settings: Settings, registry: Url, shutdown: Cancel
         .service_id
         .clone()
         .unwrap_or_else(|| format!("participant-{}", host_name()));
-    let scheme = if settings.tls.cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
     let address = discovery.advertise_url.as_ref().map_or_else(
-        || format!("{scheme}://{}", settings.http.listen),
+        || format!("{}://{}", settings.tls.scheme(), settings.http.listen),
         |u| u.as_str().trim_end_matches('/').to_owned(),
     );
     let registration = Registration {

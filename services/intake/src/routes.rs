@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// Every route the intake serves, and what runs around them. The routes come with their
 /// OpenAPI descriptions, which the router serves at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let body_limit = usize::try_from(state.settings().http.max_body_bytes).unwrap_or(usize::MAX);
+    let body_limit = state.settings().http.body_limit();
     let idempotent = from_fn_with_state(state.clone(), idempotency);
     let (router, document) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(entities::create).map(|m| m.route_layer(idempotent.clone())))

@@ -16,11 +16,6 @@ use uuid::Uuid;
 
 use crate::job::{self, Context};
 
-/// Header naming why a job was dead-lettered.
-pub const REASON: &str = "Participant-Reason";
-/// Header with the number of deliveries the job had.
-pub const DELIVERIES: &str = "Participant-Deliveries";
-
 /// A job delivered more often than allowed.
 pub async fn exhausted(
     ctx: &Context,
@@ -97,8 +92,11 @@ async fn copy(
         headers::NATS_MSG_ID,
         format!("deadletter-job-{operation}").as_str(),
     );
-    letter_headers.insert(REASON, reason);
-    letter_headers.insert(DELIVERIES, deliveries.to_string().as_str());
+    letter_headers.insert(headers::DEAD_LETTER_REASON, reason);
+    letter_headers.insert(
+        headers::DEAD_LETTER_DELIVERIES,
+        deliveries.to_string().as_str(),
+    );
     ctx.deps
         .jetstream
         .send_publish(
@@ -120,11 +118,10 @@ pub(crate) async fn fail(
     attempt: u64,
     problem: &Problem,
 ) -> anyhow::Result<()> {
-    let problem_json = serde_json::to_string(problem)?;
     let outcome = ctx
         .deps
         .store
-        .fail_operation(operation, attempt, &problem_json, clock::now_millis())
+        .fail_operation(operation, attempt, problem, clock::now_millis())
         .await?;
     if let FailOutcome::Failed(record) = outcome {
         ctx.deps.metrics.operation("failed");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, AckKind};
 use shared::config::Settings;
 use shared::connect::Deps;
-use shared::contract::{OperationStatus, headers};
+use shared::contract::headers;
 use shared::event::{Event, EventKind, EventPublisher};
 use shared::job::Job;
 use shared::store::{Delivery, Record};
@@ -111,19 +111,21 @@ pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: Owned
                 .await
                 .map(|()| Outcome::Finished)
         } else {
-            let work = match &job {
-                Job::BulkImportV1 { tenant_id, .. } => Work::Import { tenant: *tenant_id },
+            let (work, tenant) = match &job {
+                Job::BulkImportV1 { tenant_id, .. } => {
+                    (Work::Import { tenant: *tenant_id }, tenant_id)
+                }
                 Job::CompensationV1 {
                     tenant_id,
                     compensates,
                     ..
-                } => Work::Compensate {
-                    tenant: *tenant_id,
-                    original: *compensates,
-                },
-            };
-            let tenant = match work {
-                Work::Import { tenant } | Work::Compensate { tenant, .. } => tenant,
+                } => (
+                    Work::Compensate {
+                        tenant: *tenant_id,
+                        original: *compensates,
+                    },
+                    tenant_id,
+                ),
             };
             tracing::Span::current().record("tenant", field::display(tenant));
             operation::run(&ctx, message.clone(), job.operation_id(), work, delivery).await
@@ -166,11 +168,7 @@ async fn settle(
 /// crash between the result and the ack, or a job cancelled before it started); its id is
 /// the one first used, so the events stream drops it if it was stored before.
 pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result<Outcome> {
-    let kind = match record.document.status {
-        OperationStatus::Completed => EventKind::Completed,
-        OperationStatus::Failed => EventKind::Failed,
-        _ => EventKind::Cancelled,
-    };
+    let kind = EventKind::ending(record.document.status).unwrap_or(EventKind::Cancelled);
     ctx.events
         .publish(&Event::of(kind, record.document))
         .await?;

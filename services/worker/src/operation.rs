@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use async_nats::jetstream::{self, context::PublishAckFuture};
 use shared::clock;
-use shared::contract::OperationStatus;
 use shared::event::{Event, EventKind};
 use shared::store::{Checkpoint, CheckpointOutcome, Claim, Delivery};
 use tokio_util::sync::CancellationToken;
@@ -151,12 +150,7 @@ pub async fn run(
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };
         cursor += count;
-        let ended = match record.document.status {
-            OperationStatus::Completed => Some(EventKind::Completed),
-            OperationStatus::Cancelled => Some(EventKind::Cancelled),
-            _ => None,
-        };
-        if let Some(kind) = ended {
+        if let Some(kind) = EventKind::ending(record.document.status) {
             tracing::info!(
                 status = kind.as_str(),
                 processed = cursor,

@@ -86,7 +86,7 @@ impl Store {
     pub async fn create_operation(
         &self,
         new: &NewOperation,
-        items: &[Box<RawValue>],
+        items: &[&RawValue],
     ) -> Result<Record, StoreError> {
         let names = &self.names;
         let created = new.created_millis.to_string();
@@ -322,31 +322,6 @@ impl Store {
                 });
             }
         }
-    }
-
-    /// Ends an operation as failed with `problem` (JSON), as attempt `attempt` (0 for the
-    /// intake). Returns the outcome and, when it failed now, its record.
-    pub async fn fail_operation(
-        &self,
-        operation: Uuid,
-        attempt: u64,
-        problem_json: &str,
-        now_millis: i64,
-    ) -> Result<super::FailOutcome, StoreError> {
-        let names = &self.names;
-        let mut invocation = super::scripts::FAIL.prepare_invoke();
-        invocation
-            .key(names.operation_key(operation))
-            .key(names.items_key(operation))
-            .key(names.errors_key(operation))
-            .arg(attempt)
-            .arg(now_millis)
-            .arg(problem_json)
-            .arg(self.retention_secs());
-        let mut conn = self.conn();
-        let reply: super::transitions::Reply =
-            self.bounded(invocation.invoke_async(&mut conn)).await?;
-        super::transitions::fail_outcome(operation, reply)
     }
 
     /// Records (hash and errors) of several operations in one round trip, in order.

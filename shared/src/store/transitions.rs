@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::record::{self, Record};
 use super::scripts;
 use super::{Store, StoreError};
+use crate::contract::Problem;
 
 pub(super) type Reply = (String, HashMap<String, String>, Vec<String>);
 
@@ -178,13 +179,35 @@ impl Store {
         let owned: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
         Ok(owned == 1)
     }
-}
 
-pub(super) fn fail_outcome(operation: Uuid, reply: Reply) -> Result<FailOutcome, StoreError> {
-    let (outcome, hash, errors) = reply;
-    Ok(match outcome.as_str() {
-        "ok" => FailOutcome::Failed(Box::new(record::parse(operation, &hash, &errors)?)),
-        "missing" | "terminal" | "stale" => FailOutcome::Unchanged,
-        other => return Err(StoreError::Unexpected(format!("fail: {other}"))),
-    })
+    /// Ends an operation as failed with `problem`, as attempt `attempt` (0: no delivery,
+    /// the intake or the sweeper). Returns the outcome and, when it failed now, its record.
+    pub async fn fail_operation(
+        &self,
+        operation: Uuid,
+        attempt: u64,
+        problem: &Problem,
+        now_millis: i64,
+    ) -> Result<FailOutcome, StoreError> {
+        let problem_json = serde_json::to_string(problem)
+            .map_err(|e| StoreError::Unexpected(format!("problem: {e}")))?;
+        let names = &self.names;
+        let mut invocation = scripts::FAIL.prepare_invoke();
+        invocation
+            .key(names.operation_key(operation))
+            .key(names.items_key(operation))
+            .key(names.errors_key(operation))
+            .arg(attempt)
+            .arg(now_millis)
+            .arg(problem_json)
+            .arg(self.retention_secs());
+        let mut conn = self.conn();
+        let (outcome, hash, errors): Reply =
+            self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(match outcome.as_str() {
+            "ok" => FailOutcome::Failed(Box::new(record::parse(operation, &hash, &errors)?)),
+            "missing" | "terminal" | "stale" => FailOutcome::Unchanged,
+            other => return Err(StoreError::Unexpected(format!("fail: {other}"))),
+        })
+    }
 }

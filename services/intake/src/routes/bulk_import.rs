@@ -49,7 +49,7 @@ pub async fn submit(
     request_headers: HeaderMap,
     JsonBody(request): JsonBody<BulkImportRequest>,
 ) -> Result<Response, ApiError> {
-    let items = envelope_items(request)?;
+    let items = envelope_items(&request)?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let id = Uuid::now_v7();
     let plan = Plan {
@@ -69,8 +69,8 @@ pub async fn submit(
 }
 
 /// The envelope check (§3): `items` is an array of 1..=100000 JSON objects. Each item's
-/// own fields are the worker's to judge.
-fn envelope_items(request: BulkImportRequest) -> Result<Vec<Box<RawValue>>, ApiError> {
+/// own fields are the worker's to judge. The items borrow the request's text.
+fn envelope_items(request: &BulkImportRequest) -> Result<Vec<&RawValue>, ApiError> {
     let invalid = |pointer: &str, detail: &str| {
         ApiError::validation(vec![FieldError {
             pointer: pointer.into(),
@@ -79,8 +79,9 @@ fn envelope_items(request: BulkImportRequest) -> Result<Vec<Box<RawValue>>, ApiE
     };
     let raw = request
         .items
+        .as_deref()
         .ok_or_else(|| invalid("/items", "items is required"))?;
-    let items: Vec<Box<RawValue>> = serde_json::from_str(raw.get())
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get())
         .map_err(|_| invalid("/items", "items must be an array of objects"))?;
     if items.is_empty() || items.len() > MAX_ITEMS {
         return Err(invalid(
