@@ -1,5 +1,6 @@
 //! An intake that dies between writing an operation's record and publishing its job leaves
-//! no operation stuck in `accepted`: the sweeper republishes the job.
+//! no operation stuck in `accepted`: the sweeper republishes the job. The sweeper only ever
+//! looks at operations no worker has claimed.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use serde_json::json;
 use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::processes::Process;
 use crate::support::servers::{self, free_port};
+use crate::support::spawn_app;
 use crate::support::wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,4 +56,21 @@ async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_swe
     assert_eq!(doc["status"], "completed");
     assert_eq!(doc["result"]["succeeded"], 4);
     assert_eq!(app.entity_count().await, (4, 4));
+}
+
+#[tokio::test]
+async fn a_claimed_operation_leaves_the_sweepers_pending_set() {
+    let app = spawn_app().await;
+    let id = app.accepted(named_items("claimed", 2)).await;
+    app.until_terminal(id, Duration::from_secs(30)).await;
+    let pending: Option<f64> = redis::cmd("ZSCORE")
+        .arg(format!("{}:pending", app.prefix()))
+        .arg(id.to_string())
+        .query_async(&mut app.valkey().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending, None,
+        "only operations no worker has claimed wait for the sweeper"
+    );
 }

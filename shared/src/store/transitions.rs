@@ -85,6 +85,9 @@ pub enum FailOutcome {
 
 impl Store {
     /// Claims `operation` for `delivery`, returning up to `batch` items from its checkpoint.
+    /// A worker that holds the job proves it was queued, so the operation also leaves the
+    /// sweeper's pending set, in the same round trip (the two commands share the
+    /// connection's pipeline).
     pub async fn claim(
         &self,
         operation: Uuid,
@@ -102,8 +105,15 @@ impl Store {
             .arg(delivery.attempt)
             .arg(now_millis)
             .arg(batch);
-        let mut conn = self.conn();
-        let (outcome, hash, list): Reply = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let mut forget = redis::cmd("ZREM");
+        forget.arg(names.pending_key()).arg(operation.to_string());
+        let (mut claim_conn, mut forget_conn) = (self.conn(), self.conn());
+        let (reply, forgotten) = tokio::join!(
+            self.bounded(invocation.invoke_async::<Reply>(&mut claim_conn)),
+            self.bounded(forget.query_async::<()>(&mut forget_conn)),
+        );
+        forgotten?;
+        let (outcome, hash, list) = reply?;
         Ok(match outcome.as_str() {
             "run" => Claim::Run {
                 record: Box::new(record::parse(operation, &hash, &[])?),
