@@ -22,6 +22,8 @@ pub struct Settings {
     #[command(flatten)]
     pub http: HttpConfig,
     #[command(flatten)]
+    pub event_streams: EventStreamsConfig,
+    #[command(flatten)]
     pub jobs: JobsConfig,
     #[command(flatten)]
     pub retention: RetentionConfig,
@@ -179,6 +181,17 @@ impl HttpConfig {
     }
 }
 
+/// Server-sent event streams of operation events (contract §7a).
+#[derive(clap::Args, Clone, Debug)]
+pub struct EventStreamsConfig {
+    /// Event streams one intake serves at once; past it a new one is refused with 503.
+    #[arg(long = "max-event-streams", env = "Events__MaxStreams", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_streams: u32,
+    /// Longest an event stream stays silent before a comment line keeps it open (at most 15 s).
+    #[arg(long = "event-keep-alive", env = "Events__KeepAlive", default_value = "15s", value_parser = parse_keep_alive)]
+    pub keep_alive: Duration,
+}
+
 /// How jobs are delivered by JetStream.
 #[derive(clap::Args, Clone, Debug)]
 pub struct JobsConfig {
@@ -322,6 +335,14 @@ fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     humantime::parse_duration(value)
         .map_err(|e| format!("`{value}` is not a duration like 500ms, 5s, 2m or 1h ({e})"))
+}
+
+fn parse_keep_alive(value: &str) -> Result<Duration, String> {
+    let duration = parse_positive_duration(value)?;
+    if duration > Duration::from_secs(15) {
+        return Err("must be at most 15s".into());
+    }
+    Ok(duration)
 }
 
 fn parse_positive_duration(value: &str) -> Result<Duration, String> {

@@ -14,6 +14,10 @@ pub mod headers {
     pub const WORKFLOW_STEP: &str = "x-workflow-step";
     pub const WORKFLOW_NAME: &str = "x-workflow-name";
     pub const OPERATION_LOCATION: &str = "operation-location";
+    pub const AZURE_ASYNC_OPERATION: &str = "azure-asyncoperation";
+    /// RFC 7240 preferences, and the one this service honours.
+    pub const PREFER: &str = "prefer";
+    pub const PREFERENCE_APPLIED: &str = "preference-applied";
     pub const CALLBACK_URL: &str = "x-callback-url";
     pub const CALLBACK_EVENTS: &str = "x-callback-events";
     /// JetStream's de-duplication header.
@@ -208,6 +212,10 @@ pub struct Problem {
     pub retryable: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// On the `424` of an operation's `result` view: its status document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub operation: Option<Box<serde_json::Value>>,
 }
 
 impl Problem {
@@ -223,6 +231,7 @@ impl Problem {
             code: code.to_owned(),
             retryable: false,
             errors: Vec::new(),
+            operation: None,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Metrics {
     pub webhook_attempts: Family<OutcomeLabels, Counter>,
     /// 1 while a dependency answers, 0 while it does not.
     pub dependency_up: Family<DependencyLabels, Gauge>,
+    /// Server-sent event streams this intake serves now.
+    pub event_streams_open: Gauge,
 }
 
 impl Default for Metrics {
@@ -109,6 +111,12 @@ impl Default for Metrics {
             "Whether a dependency answers (1) or not (0)",
             dependency_up.clone(),
         );
+        let event_streams_open = Gauge::default();
+        registry.register(
+            "event_streams_open",
+            "Server-sent event streams this intake serves now",
+            event_streams_open.clone(),
+        );
         Self {
             registry,
             requests,
@@ -119,6 +127,7 @@ impl Default for Metrics {
             jobs_ack_pending,
             webhook_attempts,
             dependency_up,
+            event_streams_open,
         }
     }
 }

@@ -58,6 +58,11 @@ impl Names {
         format!("{}.events.{tenant}.{operation}.*", self.prefix)
     }
 
+    /// Every event of one tenant.
+    pub fn tenant_events(&self, tenant: Uuid) -> String {
+        format!("{}.events.{tenant}.>", self.prefix)
+    }
+
     /// Wildcard over every event.
     pub fn events_wildcard(&self) -> String {
         format!("{}.events.>", self.prefix)

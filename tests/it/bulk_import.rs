@@ -28,7 +28,10 @@ async fn accepted_answer_has_the_contract_headers_and_body() {
     );
     let absolute = format!("{}{status_url}", app.base_url);
     assert_eq!(headers["location"], absolute.as_str());
-    assert_eq!(headers["operation-location"], absolute.as_str());
+    let monitor = format!("{absolute}/monitor");
+    assert_eq!(headers["operation-location"], monitor.as_str());
+    assert_eq!(headers["azure-asyncoperation"], monitor.as_str());
+    assert!(!headers.contains_key("preference-applied"));
     let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
 }

@@ -63,7 +63,14 @@ async fn of_many_concurrent_requests_with_one_key_exactly_one_executes() {
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(replay, accepted[0].2, "the stored answer, byte for byte");
     assert_eq!(headers["location"], accepted[0].1["location"]);
-    assert_eq!(headers["operation-location"], accepted[0].1["location"]);
+    assert_eq!(
+        headers["operation-location"],
+        accepted[0].1["operation-location"]
+    );
+    assert_eq!(
+        headers["azure-asyncoperation"],
+        accepted[0].1["operation-location"]
+    );
     assert_eq!(operation_count(&app).await, 1);
     for (_, _, body) in answers
         .iter()

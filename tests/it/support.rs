@@ -7,6 +7,7 @@ pub mod load;
 pub mod processes;
 pub mod receiver;
 pub mod servers;
+pub mod sse;
 pub mod wait;
 
 pub use app::{TestApp, spawn_app};

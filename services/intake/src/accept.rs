@@ -82,9 +82,10 @@ pub async fn accept(
     Ok(record)
 }
 
-/// `202 Accepted` for `record`: `Location`, `Operation-Location` (both the absolute status
-/// URL), `Retry-After`, and the body of contract §3. Always `202`, whatever the operation
-/// has become since.
+/// `202 Accepted` for `record`: `Location` (the absolute URL of the status document, or of
+/// the `result` view under `Prefer: poll=location`), `Operation-Location` and
+/// `Azure-AsyncOperation` (the Azure status monitor), `Retry-After`, and the body of
+/// contract §3. Always `202`, whatever the operation has become since.
 pub fn accepted_response(
     state: &AppState,
     request_headers: &HeaderMap,
@@ -92,7 +93,14 @@ pub fn accepted_response(
 ) -> Response {
     let id = record.document.operation_id;
     let status_url = format!("/api/operations/{id}");
-    let absolute = absolute_url(request_headers, state, &status_url);
+    let location_polling = prefers_location_polling(request_headers);
+    let location = if location_polling {
+        format!("{status_url}/result")
+    } else {
+        status_url.clone()
+    };
+    let monitor = absolute_url(request_headers, state, &format!("{status_url}/monitor"));
+    let location = absolute_url(request_headers, state, &location);
     let total = record.document.progress.total;
     let body = Accepted {
         operation_id: id,
@@ -104,16 +112,44 @@ pub fn accepted_response(
     };
     let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     let response_headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&absolute) {
-        response_headers.insert(header::LOCATION, location.clone());
-        response_headers.insert(headers::OPERATION_LOCATION, location);
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response_headers.insert(header::LOCATION, location);
+    }
+    if let Ok(monitor) = HeaderValue::from_str(&monitor) {
+        response_headers.insert(headers::OPERATION_LOCATION, monitor.clone());
+        response_headers.insert(headers::AZURE_ASYNC_OPERATION, monitor);
+    }
+    if location_polling {
+        response_headers.insert(
+            headers::PREFERENCE_APPLIED,
+            HeaderValue::from_static(POLL_LOCATION),
+        );
     }
     response_headers.insert(header::RETRY_AFTER, HeaderValue::from(POLL_AFTER_SECS));
     response
 }
 
+/// The RFC 7240 preference that points `Location` at the `result` view (contract §3a).
+const POLL_LOCATION: &str = "poll=location";
+
+/// Does a `Prefer` header of the request carry `poll=location`?
+fn prefers_location_polling(request_headers: &HeaderMap) -> bool {
+    request_headers
+        .get_all(headers::PREFER)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|preference| preference.split(';').next().unwrap_or_default())
+        .any(|preference| {
+            let mut parts = preference.splitn(2, '=');
+            let name = parts.next().unwrap_or_default().trim();
+            let value = parts.next().unwrap_or_default().trim().trim_matches('"');
+            name.eq_ignore_ascii_case("poll") && value.eq_ignore_ascii_case("location")
+        })
+}
+
 /// The absolute URL of `path` on this intake, as the client addressed it.
-fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> String {
+pub fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -> String {
     let host = request_headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -171,5 +207,30 @@ async fn give_up(state: &AppState, operation: Uuid) {
         }
         Ok(FailOutcome::Unchanged) => {}
         Err(error) => tracing::warn!(%operation, %error, "operation left accepted"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefer(value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(
+            headers::PREFER,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        map
+    }
+
+    #[test]
+    fn the_location_polling_preference_among_others() {
+        assert!(prefers_location_polling(&prefer("poll=location")));
+        assert!(prefers_location_polling(&prefer(
+            "respond-async, wait=10, Poll=\"location\""
+        )));
+        assert!(!prefers_location_polling(&prefer("poll=monitor")));
+        assert!(!prefers_location_polling(&prefer("return=minimal")));
+        assert!(!prefers_location_polling(&HeaderMap::new()));
     }
 }

@@ -59,6 +59,35 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
+/// The tenant of an event stream: `X-Tenant-Id`, else `?tenantId=` (a browser's
+/// `EventSource` cannot send headers; contract §7a). The header wins when both are sent.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamTenant(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for StreamTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let from_query = || {
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .find(|(name, _)| name == "tenantId")
+                .map(|(_, value)| value.into_owned())
+        };
+        let value = text(&parts.headers, headers::TENANT_ID)
+            .or_else(from_query)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "tenant-required",
+                    "The X-Tenant-Id header (or ?tenantId=) is required.",
+                )
+            })?;
+        value
+            .parse()
+            .map(Self)
+            .map_err(|_| ApiError::bad_request("tenant-invalid", "The tenant must be a UUID."))
+    }
+}
+
 /// The id in a resource's path; one that is not a UUID names nothing, so it is `404`, like
 /// an unknown id or another tenant's.
 pub fn id_in_path(raw: &str, what: &str) -> Result<Uuid, ApiError> {

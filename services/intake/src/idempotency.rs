@@ -21,11 +21,13 @@ use crate::state::AppState;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
 /// Headers of an answer that are stored and replayed with its body.
-const KEPT_HEADERS: [HeaderName; 4] = [
+const KEPT_HEADERS: [HeaderName; 6] = [
     header::CONTENT_TYPE,
     header::LOCATION,
     header::RETRY_AFTER,
     HeaderName::from_static(headers::OPERATION_LOCATION),
+    HeaderName::from_static(headers::AZURE_ASYNC_OPERATION),
+    HeaderName::from_static(headers::PREFERENCE_APPLIED),
 ];
 
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -4,12 +4,14 @@
 //! path of a long-running operation: Valkey record, then JetStream) or the `Store` → an
 //! answer. Around every route, `middleware` sets the correlation id, checks `Accept`, logs
 //! one line, and renders every error as an RFC 9457 problem (`problem`); around every
-//! `POST`, `idempotency` reserves and replays `Idempotency-Key`s.
+//! `POST`, `idempotency` reserves and replays `Idempotency-Key`s. `event_stream` serves the
+//! stored events of JetStream as server-sent events.
 
 mod accept;
 mod body;
 mod callback_target;
 mod context;
+mod event_stream;
 #[cfg(feature = "fail-points")]
 mod fail_point;
 mod https;
@@ -63,7 +65,7 @@ pub async fn run(
         .then(|| tls::Reloadable::load(&settings.tls))
         .transpose()
         .context("loading the TLS configuration")?;
-    let state = AppState::new(settings, deps);
+    let state = AppState::new(settings, deps, shutdown.clone());
     let app = router(state.clone());
     let served = match tls {
         None => axum::serve(listener, app)

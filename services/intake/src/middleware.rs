@@ -125,28 +125,51 @@ fn render_problem(response: Response, path: &str, correlation: &str) -> Response
     Response::from_parts(parts, Body::from(body))
 }
 
+/// Media ranges that select the JSON representations.
+const JSON_RANGES: &[&str] = &[
+    "*/*",
+    "application/*",
+    "application/json",
+    "application/problem+json",
+    "application/vnd.rithm.v1+json",
+];
+/// Media ranges that select an event stream.
+const EVENT_STREAM_RANGES: &[&str] = &["*/*", "text/*", "text/event-stream"];
+
 /// Refuses an `Accept` that names no representation this service serves (`406`):
 /// `application/json`, `application/problem+json`, `*/*`, `application/*` and
 /// `application/vnd.rithm.v1+json` are served; another `vnd.rithm` version is not.
 pub async fn negotiate(req: Request, next: Next) -> Response {
+    if accepts_any(&req, JSON_RANGES) {
+        return next.run(req).await;
+    }
+    not_acceptable("This service serves application/json and application/vnd.rithm.v1+json.")
+}
+
+/// The same for the event streams, which serve `text/event-stream`.
+pub async fn negotiate_event_stream(req: Request, next: Next) -> Response {
+    if accepts_any(&req, EVENT_STREAM_RANGES) {
+        return next.run(req).await;
+    }
+    not_acceptable("This resource serves text/event-stream.")
+}
+
+fn not_acceptable(detail: &str) -> Response {
+    ApiError::new(StatusCode::NOT_ACCEPTABLE, "not-acceptable", detail).into_response()
+}
+
+/// No `Accept` at all, or one that names a range in `served`.
+fn accepts_any(req: &Request, served: &[&str]) -> bool {
     let acceptable = req
         .headers()
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>();
-    if acceptable.is_empty() || accepts_any_served(&acceptable) {
-        return next.run(req).await;
-    }
-    ApiError::new(
-        StatusCode::NOT_ACCEPTABLE,
-        "not-acceptable",
-        "This service serves application/json and application/vnd.rithm.v1+json.",
-    )
-    .into_response()
+    acceptable.is_empty() || names_a_served_range(&acceptable, served)
 }
 
-fn accepts_any_served(values: &[&str]) -> bool {
+fn names_a_served_range(values: &[&str], served: &[&str]) -> bool {
     values
         .iter()
         .flat_map(|v| v.split(','))
@@ -159,16 +182,7 @@ fn accepts_any_served(values: &[&str]) -> bool {
                 .trim()
                 .to_ascii_lowercase()
         })
-        .any(|media| {
-            matches!(
-                media.as_str(),
-                "*/*"
-                    | "application/*"
-                    | "application/json"
-                    | "application/problem+json"
-                    | "application/vnd.rithm.v1+json"
-            )
-        })
+        .any(|media| served.contains(&media.as_str()))
 }
 
 /// `q=0` means "not this one".
@@ -185,11 +199,21 @@ mod tests {
 
     #[test]
     fn served_media_ranges() {
-        assert!(accepts_any_served(&["application/json"]));
-        assert!(accepts_any_served(&["application/vnd.rithm.v1+json"]));
-        assert!(accepts_any_served(&["text/html, */*;q=0.8"]));
-        assert!(!accepts_any_served(&["application/vnd.rithm.v2+json"]));
-        assert!(!accepts_any_served(&["text/html"]));
-        assert!(!accepts_any_served(&["application/json;q=0"]));
+        let json = |values: &[&str]| names_a_served_range(values, JSON_RANGES);
+        assert!(json(&["application/json"]));
+        assert!(json(&["application/vnd.rithm.v1+json"]));
+        assert!(json(&["text/html, */*;q=0.8"]));
+        assert!(!json(&["application/vnd.rithm.v2+json"]));
+        assert!(!json(&["text/html"]));
+        assert!(!json(&["application/json;q=0"]));
+        assert!(!json(&["text/event-stream"]));
+    }
+
+    #[test]
+    fn event_stream_media_ranges() {
+        let stream = |values: &[&str]| names_a_served_range(values, EVENT_STREAM_RANGES);
+        assert!(stream(&["text/event-stream"]));
+        assert!(stream(&["*/*"]));
+        assert!(!stream(&["application/json"]));
     }
 }

@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shared::contract::{FieldError, Problem};
+use shared::contract::{FieldError, Problem, StatusDocument};
 use shared::store::StoreError;
 
 /// Seconds a client should wait before retrying after a dependency outage.
@@ -52,6 +52,12 @@ impl ApiError {
     pub fn with_code(mut self, code: &str) -> Self {
         self.problem.problem_type = format!("https://participant.dev/problems/{code}");
         self.problem.code = code.to_owned();
+        self
+    }
+
+    /// Carries an operation's status document in the problem's `operation` member.
+    pub fn with_operation(mut self, document: &StatusDocument) -> Self {
+        self.problem.operation = serde_json::to_value(document).ok().map(Box::new);
         self
     }
 

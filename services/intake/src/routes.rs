@@ -5,9 +5,12 @@ mod cancel;
 mod compensate;
 mod docs;
 mod entities;
+mod events;
 pub mod health;
 mod metrics;
+mod monitor;
 mod operations;
+mod result;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -17,7 +20,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
 
 use crate::idempotency::idempotency;
-use crate::middleware::{finish, negotiate, tag_route};
+use crate::middleware::{finish, negotiate, negotiate_event_stream, tag_route};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -26,24 +29,33 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings().http.body_limit();
     let idempotent = from_fn_with_state(state.clone(), idempotency);
-    let (router, document) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+    let json = OpenApiRouter::new()
         .routes(routes!(entities::create).map(|m| m.route_layer(idempotent.clone())))
         .routes(routes!(entities::show))
         .routes(routes!(bulk_import::submit).map(|m| m.route_layer(idempotent.clone())))
         .routes(routes!(compensate::compensate).map(|m| m.route_layer(idempotent)))
         .routes(routes!(operations::list))
         .routes(routes!(operations::show, cancel::cancel))
+        .routes(routes!(monitor::monitor))
+        .routes(routes!(result::result))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(metrics::render))
         .routes(routes!(docs::openapi))
+        .layer(from_fn(negotiate));
+    let event_streams = OpenApiRouter::new()
+        .routes(routes!(events::operation))
+        .routes(routes!(events::tenant))
+        .layer(from_fn(negotiate_event_stream));
+    let (router, document) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(json)
+        .merge(event_streams)
         .split_for_parts();
     state.set_openapi_json(document.to_json().unwrap_or_default());
     router
         .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(from_fn(negotiate))
         .layer(from_fn_with_state(state.clone(), finish))
         .with_state(state)
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
-    CallbacksConfig, ConnectionConfig, DiscoveryConfig, HttpConfig, JobsConfig, LogFormat,
-    ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, TlsConfig, WorkerConfig,
+    CallbacksConfig, ConnectionConfig, DiscoveryConfig, EventStreamsConfig, HttpConfig, JobsConfig,
+    LogFormat, ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, TlsConfig,
+    WorkerConfig,
 };
 use shared::connect::Deps;
 use shared::signing::SigningSecret;
@@ -41,6 +42,8 @@ pub struct Options {
     pub max_deliver: u64,
     pub sweep_after: Duration,
     pub simulated_item_latency: Duration,
+    pub max_event_streams: u32,
+    pub event_keep_alive: Duration,
 }
 
 impl Default for Options {
@@ -59,6 +62,8 @@ impl Default for Options {
             max_deliver: 5,
             sweep_after: Duration::from_secs(30),
             simulated_item_latency: Duration::ZERO,
+            max_event_streams: 100,
+            event_keep_alive: Duration::from_secs(15),
         }
     }
 }
@@ -142,6 +147,10 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
             max_body_bytes: options.max_body_bytes,
         },
+        event_streams: EventStreamsConfig {
+            max_streams: options.max_event_streams,
+            keep_alive: options.event_keep_alive,
+        },
         jobs: JobsConfig {
             ack_wait: options.ack_wait,
             max_deliver: options.max_deliver,
@@ -194,6 +203,24 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
             cert: None,
             key: None,
         }),
+    }
+}
+
+/// An intake started beside the app's own.
+pub struct Intake {
+    pub base_url: String,
+    stop: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Intake {
+    /// Shuts it down as SIGTERM would, and waits until it has.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.handle
+            .await
+            .expect("the intake task")
+            .expect("a clean intake shutdown");
     }
 }
 
@@ -265,6 +292,28 @@ impl TestApp {
         let stop = CancellationToken::new();
         tokio::spawn(worker::run(self.settings.clone(), deps, stop.clone()));
         stop
+    }
+
+    /// Another intake on this app's settings, with its own listener and connections, as
+    /// after a restart or behind a load balancer.
+    pub async fn another_intake(&self) -> Intake {
+        let deps = Deps::connect(&self.settings, "another-intake")
+            .await
+            .expect("connections");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(intake::run(
+            self.settings.clone(),
+            deps,
+            listener,
+            stop.clone(),
+        ));
+        Intake {
+            base_url,
+            stop,
+            handle,
+        }
     }
 
     /// `GET /api/operations`, expecting `200`.

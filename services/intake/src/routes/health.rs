@@ -21,6 +21,9 @@ pub const CAPABILITIES: &[&str] = &[
     "webhooks",
     "idempotency",
     "long-poll",
+    "azure-monitor",
+    "location-polling",
+    "event-stream",
 ];
 pub const API_VERSIONS: &[&str] = &["v1"];
 

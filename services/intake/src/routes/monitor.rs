@@ -1,0 +1,120 @@
+//! `GET /api/operations/{id}/monitor`: the operation as an Azure status monitor (contract
+//! §3a), the URL of every `202`'s `Operation-Location` and `Azure-AsyncOperation`. Azure
+//! REST pollers stop on `Succeeded`, `Failed` or `Canceled`, then read `Location`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use shared::contract::{OperationStatus, Problem, StatusDocument};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::accept::POLL_AFTER_SECS;
+use crate::context::{RequestContext, id_in_path};
+use crate::problem::ApiError;
+use crate::routes::docs::TenantHeader;
+use crate::state::AppState;
+
+/// The Azure status monitor body.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitor {
+    id: Uuid,
+    status: MonitorStatus,
+    /// 0 to 100.
+    percent_complete: u8,
+    created_date_time: String,
+    last_updated_date_time: String,
+    /// Only when `Failed` or `Canceled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<MonitorError>,
+}
+
+/// The Azure names of the lifecycle.
+#[derive(Serialize, ToSchema)]
+pub enum MonitorStatus {
+    NotStarted,
+    Running,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonitorError {
+    code: String,
+    message: String,
+}
+
+/// The operation as an Azure status monitor: always `200`, `Retry-After` while not ended.
+#[utoipa::path(
+    get,
+    path = "/api/operations/{id}/monitor",
+    tag = "operations",
+    params(TenantHeader, ("id" = String, Path, description = "Operation id")),
+    responses(
+        (status = 200, description = "The status monitor; `Retry-After` while not terminal", body = Monitor),
+        (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
+    )
+)]
+pub async fn monitor(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id_in_path(&id, "operation")?;
+    let record = state
+        .deps()
+        .store
+        .operation(ctx.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let document = &record.document;
+    let mut response = Json(Monitor::of(document)).into_response();
+    if !document.status.is_terminal() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(POLL_AFTER_SECS));
+    }
+    Ok(response)
+}
+
+impl Monitor {
+    fn of(document: &StatusDocument) -> Self {
+        let (status, error) = match document.status {
+            OperationStatus::Accepted => (MonitorStatus::NotStarted, None),
+            OperationStatus::Running => (MonitorStatus::Running, None),
+            OperationStatus::Completed => (MonitorStatus::Succeeded, None),
+            OperationStatus::Failed => (
+                MonitorStatus::Failed,
+                Some(document.error.as_ref().map_or_else(
+                    || MonitorError {
+                        code: "operation-failed".into(),
+                        message: "The operation failed.".into(),
+                    },
+                    |problem| MonitorError {
+                        code: problem.code.clone(),
+                        message: problem.detail.clone(),
+                    },
+                )),
+            ),
+            OperationStatus::Cancelled => (
+                MonitorStatus::Canceled,
+                Some(MonitorError {
+                    code: "operation-cancelled".into(),
+                    message: "The operation was cancelled.".into(),
+                }),
+            ),
+        };
+        Self {
+            id: document.operation_id,
+            status,
+            percent_complete: document.progress.percentage,
+            created_date_time: document.created_at.clone(),
+            last_updated_date_time: document.updated_at.clone(),
+            error,
+        }
+    }
+}
