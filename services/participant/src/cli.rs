@@ -32,8 +32,14 @@ pub enum Command {
     Submit(SubmitArgs),
     /// Show an operation's status document.
     Status(OperationArgs),
-    /// Follow an operation with a progress bar until it ends.
+    /// Follow an operation's events with a progress bar until it ends, then its result.
     Watch(OperationArgs),
+    /// Cancel an operation.
+    Cancel(OperationArgs),
+    /// Start the compensation (saga rollback) of a completed operation.
+    Compensate(OperationArgs),
+    /// List the tenant's operations, newest first.
+    List(ListArgs),
     /// Print operation events as they happen.
     Events(EventsArgs),
     /// Print a new webhook signing secret (`whsec_...`).
@@ -79,6 +85,21 @@ pub struct OperationArgs {
     pub client: ClientArgs,
     /// The operation id.
     pub id: Uuid,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Only operations in this status.
+    #[arg(long = "status", value_parser = ["accepted", "running", "completed", "failed", "cancelled"])]
+    pub status: Option<String>,
+    /// Operations per page, 1 to 100.
+    #[arg(long = "limit", default_value_t = 20, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub limit: u8,
+    /// The cursor a previous page printed.
+    #[arg(long = "cursor")]
+    pub cursor: Option<String>,
 }
 
 #[derive(Args, Debug)]

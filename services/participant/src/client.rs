@@ -1,7 +1,10 @@
-//! A client for people: submit an import, show or follow an operation, tail events, make a
-//! signing secret.
+//! A client for people: submit an import, show, follow, cancel or compensate an operation,
+//! list the tenant's operations, tail events, make a signing secret.
 
+pub mod cancel;
+pub mod compensate;
 pub mod events;
+pub mod list;
 pub mod secret;
 pub mod status;
 pub mod submit;
@@ -29,4 +32,13 @@ async fn json_or_problem(response: Response) -> anyhow::Result<serde_json::Value
     } else {
         anyhow::bail!("{status}: {}", serde_json::to_string_pretty(&body)?)
     }
+}
+
+/// Prints a `202` body, then (on stderr) how to follow the operation it started.
+fn print_accepted(accepted: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(accepted)?);
+    if let Some(id) = accepted.get("operationId").and_then(|v| v.as_str()) {
+        eprintln!("follow it with: participant watch {id}");
+    }
+    Ok(())
 }

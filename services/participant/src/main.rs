@@ -47,6 +47,9 @@ async fn main() -> ExitCode {
         Command::Submit(args) => client::submit::run(args).await,
         Command::Status(args) => client::status::run(args).await,
         Command::Watch(args) => client::watch::run(args).await,
+        Command::Cancel(args) => client::cancel::run(args).await,
+        Command::Compensate(args) => client::compensate::run(args).await,
+        Command::List(args) => client::list::run(args).await,
         Command::Events(args) => client::events::run(args).await,
         Command::Secret => client::secret::run(),
     };

@@ -10,7 +10,7 @@ use crate::cli::EventsArgs;
 pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let names = Names::new(args.connection.prefix.clone());
     let subject = match args.tenant {
-        Some(tenant) => format!("{}.events.{tenant}.>", names.prefix()),
+        Some(tenant) => names.tenant_events(tenant),
         None => names.events_wildcard(),
     };
     let client = shared::connect::nats(&args.connection, "participant-events")

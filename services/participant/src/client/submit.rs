@@ -20,9 +20,5 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
     .await
     .context("sending the import")?;
     let accepted = super::json_or_problem(response).await?;
-    println!("{}", serde_json::to_string_pretty(&accepted)?);
-    if let Some(id) = accepted.get("operationId").and_then(|v| v.as_str()) {
-        eprintln!("follow it with: participant watch {id}");
-    }
-    Ok(())
+    super::print_accepted(&accepted)
 }
