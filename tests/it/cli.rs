@@ -1,13 +1,13 @@
 //! The `participant` binary: configuration errors exit 64 with one message, and the client
 //! commands work against a running intake.
 
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::app::named_items;
-use crate::support::spawn_app;
+use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
+use crate::support::{servers, spawn_app, wait};
 
 fn participant() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_participant"));
@@ -97,6 +97,114 @@ async fn submit_status_and_watch_follow_an_import() {
     let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(doc["operationId"], id.as_str());
     assert_eq!(doc["status"], "completed");
+}
+
+/// Runs a client command against `url` as the app's tenant, off the async runtime.
+fn run_client(app: &TestApp, url: &str, args: &[&str]) -> tokio::task::JoinHandle<Output> {
+    let mut command = participant();
+    command
+        .args(args)
+        .args(["--url", url, "--tenant", &app.tenant.to_string()]);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_cancel_and_compensate() {
+    let app = spawn_app().await;
+    let original = app.accepted(named_items("undo", 5)).await;
+    app.until_terminal(original, Duration::from_secs(20)).await;
+    let id = original.to_string();
+
+    let compensated = run_client(&app, &app.base_url, &["compensate", &id])
+        .await
+        .unwrap();
+    assert!(compensated.status.success(), "{compensated:?}");
+    let accepted: serde_json::Value = serde_json::from_slice(&compensated.stdout).unwrap();
+    let compensation = accepted["operationId"].as_str().unwrap().to_owned();
+    assert_ne!(compensation, id);
+
+    let refused = run_client(&app, &app.base_url, &["cancel", &id])
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("409"));
+
+    let listed = run_client(&app, &app.base_url, &["list"]).await.unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let table = String::from_utf8(listed.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("OPERATION"), "{table}");
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows[1].starts_with(&compensation), "newest first: {table}");
+    assert!(rows[1].contains("compensation"), "{table}");
+    assert!(rows[2].starts_with(&id), "{table}");
+    assert!(
+        rows[2].contains("completed") && rows[2].contains("5/5 100%"),
+        "{table}"
+    );
+
+    let waiting = spawn_app_with(
+        servers::shared(),
+        Options {
+            worker: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let queued = waiting.accepted(named_items("queued", 2)).await.to_string();
+    let cancelled = run_client(&waiting, &waiting.base_url, &["cancel", &queued])
+        .await
+        .unwrap();
+    assert!(cancelled.status.success(), "{cancelled:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&cancelled.stdout).unwrap();
+    assert_eq!(doc["status"], "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_resumes_its_event_stream_after_the_intake_restarts() {
+    let app = spawn_app_with(
+        servers::shared(),
+        Options {
+            worker: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = app.accepted(named_items("restart", 40)).await.to_string();
+    let intake = app.another_intake().await;
+    let url = intake.base_url.clone();
+    let watch = run_client(&app, &url, &["watch", &id]);
+    wait::until("watch following", Duration::from_secs(20), || {
+        open_event_streams(&url)
+    })
+    .await;
+
+    let intake = intake.restart().await;
+    let _worker = app.start_worker().await;
+    let watched = tokio::time::timeout(Duration::from_secs(60), watch)
+        .await
+        .expect("watch ends when the import does")
+        .unwrap();
+    assert!(watched.status.success(), "{watched:?}");
+    let stdout = String::from_utf8_lossy(&watched.stdout);
+    assert!(
+        stdout.contains("completed: 40 processed, 40 succeeded, 0 failed"),
+        "{stdout}"
+    );
+    intake.stop().await;
+}
+
+/// `Some` once the intake at `url` serves an event stream.
+async fn open_event_streams(url: &str) -> Option<()> {
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .any(|line| line == "participant_event_streams_open 1")
+        .then_some(())
 }
 
 #[test]

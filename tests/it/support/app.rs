@@ -209,11 +209,29 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
 /// An intake started beside the app's own.
 pub struct Intake {
     pub base_url: String,
+    address: std::net::SocketAddr,
+    settings: Settings,
     stop: CancellationToken,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Intake {
+    async fn start(settings: Settings, listener: TcpListener) -> Self {
+        let deps = Deps::connect(&settings, "another-intake")
+            .await
+            .expect("connections");
+        let address = listener.local_addr().expect("address");
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(intake::run(settings.clone(), deps, listener, stop.clone()));
+        Self {
+            base_url: format!("http://{address}"),
+            address,
+            settings,
+            stop,
+            handle,
+        }
+    }
+
     /// Shuts it down as SIGTERM would, and waits until it has.
     pub async fn stop(self) {
         self.stop.cancel();
@@ -221,6 +239,14 @@ impl Intake {
             .await
             .expect("the intake task")
             .expect("a clean intake shutdown");
+    }
+
+    /// Stops it, then starts a new intake on the same address.
+    pub async fn restart(self) -> Self {
+        let (settings, address) = (self.settings.clone(), self.address);
+        self.stop().await;
+        let listener = TcpListener::bind(address).await.expect("the same address");
+        Self::start(settings, listener).await
     }
 }
 
@@ -297,23 +323,8 @@ impl TestApp {
     /// Another intake on this app's settings, with its own listener and connections, as
     /// after a restart or behind a load balancer.
     pub async fn another_intake(&self) -> Intake {
-        let deps = Deps::connect(&self.settings, "another-intake")
-            .await
-            .expect("connections");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
-        let base_url = format!("http://{}", listener.local_addr().expect("address"));
-        let stop = CancellationToken::new();
-        let handle = tokio::spawn(intake::run(
-            self.settings.clone(),
-            deps,
-            listener,
-            stop.clone(),
-        ));
-        Intake {
-            base_url,
-            stop,
-            handle,
-        }
+        Intake::start(self.settings.clone(), listener).await
     }
 
     /// `GET /api/operations`, expecting `200`.
