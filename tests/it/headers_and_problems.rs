@@ -203,4 +203,7 @@ async fn health_live_and_ready_list_checks_and_capabilities() {
     assert!(capabilities.contains(&json!("operations")));
     assert!(capabilities.contains(&json!("long-poll")));
     assert!(capabilities.contains(&json!("compensation")));
+    for dialect in ["azure-monitor", "location-polling", "event-stream"] {
+        assert!(capabilities.contains(&json!(dialect)), "{dialect}");
+    }
 }
