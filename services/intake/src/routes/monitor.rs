@@ -118,3 +118,53 @@ impl Monitor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn monitor_of(status: &str, error: Value) -> Value {
+        let document: StatusDocument = serde_json::from_value(json!({
+            "operationId": Uuid::nil(), "kind": "k", "status": status,
+            "cancelRequested": false,
+            "progress": {"current": 3, "total": 4, "percentage": 75},
+            "result": null, "error": error, "tenantId": Uuid::nil(), "orgId": null,
+            "actorId": null, "correlationId": "c", "attempt": 1,
+            "createdAt": "2026-01-01T00:00:00Z", "startedAt": null,
+            "updatedAt": "2026-01-01T00:00:01Z", "completedAt": null,
+        }))
+        .expect("a status document");
+        serde_json::to_value(Monitor::of(&document)).expect("JSON")
+    }
+
+    #[test]
+    fn each_status_has_its_azure_name_and_only_endings_carry_an_error() {
+        for (status, azure) in [
+            ("accepted", "NotStarted"),
+            ("running", "Running"),
+            ("completed", "Succeeded"),
+        ] {
+            let monitor = monitor_of(status, Value::Null);
+            assert_eq!(monitor["status"], azure);
+            assert!(monitor.get("error").is_none());
+        }
+        let problem = serde_json::to_value(Problem::new(500, "max-deliveries", "t", "gave up"))
+            .expect("JSON");
+        let failed = monitor_of("failed", problem);
+        assert_eq!(failed["status"], "Failed");
+        assert_eq!(
+            failed["error"],
+            json!({"code": "max-deliveries", "message": "gave up"})
+        );
+        let cancelled = monitor_of("cancelled", Value::Null);
+        assert_eq!(cancelled["status"], "Canceled");
+        assert_eq!(cancelled["error"]["code"], "operation-cancelled");
+        assert_eq!(monitor_of("running", Value::Null)["percentComplete"], 75);
+        assert_eq!(
+            monitor_of("running", Value::Null)["lastUpdatedDateTime"],
+            "2026-01-01T00:00:01Z"
+        );
+    }
+}
