@@ -8,6 +8,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 bash deploy/setup.sh
+bash deploy/test-clients.sh
 # .tools/bin first; /usr/sbin last, where Debian's nats-server lives.
 export PATH="$repo/.tools/bin:$PATH:/usr/sbin"
 

@@ -24,6 +24,7 @@ mod openapi;
 mod operations;
 mod outages;
 mod pollers;
+mod real_clients;
 mod sweeper;
 mod webhooks;
 mod worker_processes;
