@@ -271,7 +271,23 @@ pub struct CallbacksConfig {
     pub concurrency: u16,
 }
 
+/// The dispatcher was started without a secret to sign with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the dispatcher needs at least one signing secret (Callbacks__SigningSecrets or --signing-secret); `participant secret` makes one"
+)]
+pub struct NoSigningSecret;
+
 impl CallbacksConfig {
+    /// The secrets that sign each callback: at least one, or the dispatcher cannot run.
+    pub fn secrets(&self) -> Result<&[SigningSecret], NoSigningSecret> {
+        if self.signing_secrets.is_empty() {
+            Err(NoSigningSecret)
+        } else {
+            Ok(&self.signing_secrets)
+        }
+    }
+
     pub fn address_policy(&self) -> AddressPolicy {
         AddressPolicy {
             allow_http: self.allow_http,

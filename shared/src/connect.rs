@@ -7,6 +7,7 @@ use async_nats::jetstream::consumer::{AckPolicy, pull};
 use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use async_nats::jetstream::{self, Context};
 
+use crate::backoff::Backoff;
 use crate::config::{ConnectionConfig, JobsConfig, Settings};
 use crate::names::Names;
 
@@ -44,9 +45,7 @@ pub async fn nats(
         .connection_timeout(DEADLINE)
         .request_timeout(Some(DEADLINE))
         .max_reconnects(None)
-        .reconnect_delay_callback(|attempts| {
-            Duration::from_millis((100 * attempts as u64).min(1_000))
-        })
+        .reconnect_delay_callback(|attempts| RECONNECT_BACKOFF.delay(attempts as u64))
         .connect(config.nats_url.as_str())
         .await?;
     Ok(client)
@@ -59,9 +58,10 @@ pub fn jetstream(client: async_nats::Client) -> Context {
         .build(client)
 }
 
-/// Calls `attempt` until it succeeds, waiting 200 ms, then twice as long each time up to
-/// 5 s, and logging each failure; `None` if `shutdown` comes first. Roles use it to declare
-/// the topology and bind their consumers while NATS may still be down.
+/// Calls `attempt` until it succeeds, waiting 200 ms, then about twice as long each time
+/// up to 5 s ([`READY_BACKOFF`]), and logging each failure; `None` if `shutdown` comes
+/// first. Roles use it to declare the topology and bind their consumers while NATS may
+/// still be down.
 pub async fn until_ready<T, F, Fut>(
     what: &str,
     shutdown: &tokio_util::sync::CancellationToken,
@@ -71,8 +71,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, async_nats::Error>>,
 {
-    let mut delay = Duration::from_millis(200);
-    loop {
+    for delay in READY_BACKOFF.delays() {
         match attempt().await {
             Ok(value) => return Some(value),
             Err(error) => tracing::warn!(%error, retry_in = ?delay, "cannot {what} yet"),
@@ -81,9 +80,15 @@ where
             () = shutdown.cancelled() => return None,
             () = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
+    None
 }
+
+/// Pauses between reconnects to NATS.
+const RECONNECT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+
+/// Pauses between attempts of [`until_ready`].
+pub const READY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 
 /// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
 pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), async_nats::Error> {

@@ -1,20 +1,50 @@
-//! Job messages on the jobs stream. Versioned by `type`, so jobs published by an older
-//! intake still parse after a deploy. A job stays small: the items live in Valkey, so an
+//! The kinds of operation, and their job messages on the jobs stream. Versioned by `type`,
+//! so jobs published by an older intake still parse after a deploy. A job stays small: the items live in Valkey, so an
 //! import up to the body limit fits the default 1 MiB NATS message size.
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError, PublishErrorKind};
+use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
 use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::contract::{StatusDocument, headers};
+use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, StatusDocument, headers};
 use crate::names::Names;
 
-/// Subject token of bulk-import jobs.
-pub const BULK_IMPORT_SUBJECT: &str = "bulk-import";
-/// Subject token of compensation jobs.
-pub const COMPENSATION_SUBJECT: &str = "compensation";
+/// The kinds of long-running operation, each declared once: its name in the status
+/// document and its token in job subjects. A job names its kind; the store keeps the kind
+/// with the operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationKind {
+    /// Import items into the tenant's sample entities.
+    BulkImport,
+    /// Undo a completed bulk import (saga rollback).
+    Compensation,
+}
+
+impl OperationKind {
+    pub const ALL: [Self; 2] = [Self::BulkImport, Self::Compensation];
+
+    /// The `kind` of the status document.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BulkImport => KIND_BULK_IMPORT,
+            Self::Compensation => KIND_COMPENSATION,
+        }
+    }
+
+    /// The kind's token in job subjects (`<prefix>.jobs.<token>.<operation>`).
+    pub fn subject_token(self) -> &'static str {
+        match self {
+            Self::BulkImport => "bulk-import",
+            Self::Compensation => "compensation",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
@@ -30,6 +60,13 @@ pub enum Job {
 }
 
 impl Job {
+    pub fn kind(&self) -> OperationKind {
+        match self {
+            Self::BulkImportV1 { .. } => OperationKind::BulkImport,
+            Self::CompensationV1 { .. } => OperationKind::Compensation,
+        }
+    }
+
     pub fn operation_id(&self) -> Uuid {
         match self {
             Self::BulkImportV1 { operation_id, .. } | Self::CompensationV1 { operation_id, .. } => {
@@ -38,23 +75,39 @@ impl Job {
         }
     }
 
-    /// The kind's token in the job subject.
-    pub fn subject_token(&self) -> &'static str {
+    pub fn tenant_id(&self) -> Uuid {
         match self {
-            Self::BulkImportV1 { .. } => BULK_IMPORT_SUBJECT,
-            Self::CompensationV1 { .. } => COMPENSATION_SUBJECT,
+            Self::BulkImportV1 { tenant_id, .. } | Self::CompensationV1 { tenant_id, .. } => {
+                *tenant_id
+            }
         }
+    }
+
+    /// On a compensation: the operation it undoes.
+    pub fn compensates(&self) -> Option<Uuid> {
+        match self {
+            Self::BulkImportV1 { .. } => None,
+            Self::CompensationV1 { compensates, .. } => Some(*compensates),
+        }
+    }
+
+    /// The job's wire form: what is published, and kept with the operation so that the
+    /// sweeper can publish the same bytes again.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-/// Sends a job to `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id
-/// (so the stream's duplicate window drops a re-publication) and the headers that carry
-/// the request's context into the worker's logs: tenant, correlation id, workflow and W3C
+/// Sends a job's wire form `payload` (see [`Job::to_json`]) to
+/// `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id (so the
+/// stream's duplicate window drops a re-publication) and the headers that carry the
+/// request's context into the worker's logs: tenant, correlation id, workflow and W3C
 /// `traceparent`. Returns the future of its PubAck.
 pub async fn send(
     jetstream: &Context,
     names: &Names,
     job: &Job,
+    payload: &str,
     operation: &StatusDocument,
     traceparent: Option<&str>,
 ) -> Result<PublishAckFuture, PublishError> {
@@ -84,13 +137,11 @@ pub async fn send(
     if let Some(traceparent) = traceparent {
         job_headers.insert(headers::TRACEPARENT, traceparent);
     }
-    let payload = serde_json::to_vec(job)
-        .map_err(|e| PublishError::with_source(PublishErrorKind::Other, e))?;
     jetstream
         .send_publish(
-            names.job_subject(job.subject_token(), job.operation_id()),
+            names.job_subject(job.kind().subject_token(), job.operation_id()),
             PublishMessage::build()
-                .payload(payload.into())
+                .payload(payload.to_owned().into())
                 .headers(job_headers),
         )
         .await
@@ -110,5 +161,13 @@ mod tests {
         assert_eq!(json["type"], "BulkImportV1");
         assert_eq!(json["operationId"], Uuid::nil().to_string());
         assert_eq!(serde_json::from_value::<Job>(json).unwrap(), job);
+    }
+
+    #[test]
+    fn kinds_round_trip_by_name() {
+        for kind in OperationKind::ALL {
+            assert_eq!(OperationKind::parse(kind.name()), Some(kind));
+        }
+        assert_eq!(OperationKind::parse("unknown"), None);
     }
 }

@@ -8,7 +8,9 @@
 //! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
 //! - [`store`]: the operation store in Valkey; every status transition is one script.
 //! - [`connect`]: connections with deadlines, and the JetStream topology declared at start.
-//! - [`pull`]: the pull loop that takes messages only for free slots.
+//! - [`runner`]: the one message runner of the worker and the dispatcher: it pulls only
+//!   for free slots ([`pull`]), counts deliveries ([`delivery`]), retries on one
+//!   [`backoff`] schedule and gives up into the [`dead_letter`] stream.
 //! - [`callback`] and [`signing`]: which webhook targets are allowed, and Standard Webhooks
 //!   signatures.
 //! - [`metrics`]: the Prometheus metrics of a process.
@@ -16,11 +18,14 @@
 //! - [`telemetry`]: logging setup.
 //! - [`clock`]: timestamps as the contract writes them.
 
+pub mod backoff;
 pub mod callback;
 pub mod clock;
 pub mod config;
 pub mod connect;
 pub mod contract;
+pub mod dead_letter;
+pub mod delivery;
 pub mod entity;
 pub mod event;
 pub mod job;
@@ -28,6 +33,7 @@ pub mod metrics;
 pub mod names;
 pub mod nats_service;
 pub mod pull;
+pub mod runner;
 pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -12,8 +12,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::backoff::Backoff;
+
 /// How long one pull request waits on the server for messages.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
+const PULL_BACKOFF_CEILING: Duration = Duration::from_secs(5);
+/// Pauses after failed pulls, until one succeeds.
+const PULL_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), PULL_BACKOFF_CEILING);
 
 /// Pulls from `consumer` into `slots` concurrent `handle` tasks until `shutdown`, then gives
 /// the tasks in hand up to `grace` to finish or checkpoint; whatever is still unacknowledged
@@ -30,7 +35,7 @@ pub async fn for_free_slots<F, Fut>(
 {
     let slots = Arc::new(Semaphore::new(slots));
     let tasks = TaskTracker::new();
-    let mut backoff = Duration::from_millis(100);
+    let mut failures = PULL_BACKOFF.delays();
     while let Some(mut permits) = free_slots(&slots, shutdown).await {
         let batch = consumer
             .batch()
@@ -43,7 +48,7 @@ pub async fn for_free_slots<F, Fut>(
             Err(error) => {
                 tracing::warn!(%error, "pull request failed");
                 drop(permits);
-                pause(shutdown, &mut backoff).await;
+                pause(shutdown, failures.next()).await;
                 continue;
             }
         };
@@ -55,13 +60,13 @@ pub async fn for_free_slots<F, Fut>(
             match next {
                 None => break,
                 Some(Ok(message)) => {
-                    backoff = Duration::from_millis(100);
+                    failures = PULL_BACKOFF.delays();
                     let Some(permit) = permits.pop() else { break };
                     tasks.spawn(handle(message, permit));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "receiving messages failed");
-                    pause(shutdown, &mut backoff).await;
+                    pause(shutdown, failures.next()).await;
                     break;
                 }
             }
@@ -93,10 +98,9 @@ async fn free_slots(
     Some(permits)
 }
 
-async fn pause(shutdown: &CancellationToken, backoff: &mut Duration) {
+async fn pause(shutdown: &CancellationToken, delay: Option<Duration>) {
     tokio::select! {
         () = shutdown.cancelled() => {}
-        () = tokio::time::sleep(*backoff) => {}
+        () = tokio::time::sleep(delay.unwrap_or(PULL_BACKOFF_CEILING)) => {}
     }
-    *backoff = (*backoff * 2).min(Duration::from_secs(5));
 }

@@ -27,7 +27,7 @@ pub use operations::{
     CallbackTarget, CancelOutcome, CompensationStart, NewOperation, OperationPage,
 };
 pub use record::Record;
-pub use transitions::{Checkpoint, CheckpointOutcome, Claim, Delivery, FailOutcome};
+pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
 
 /// Errors of the store. None of them is the caller's fault; all may pass.
 #[derive(Debug, thiserror::Error)]

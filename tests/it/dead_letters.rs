@@ -106,10 +106,9 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
 }
 
 #[tokio::test]
-async fn an_import_whose_items_vanished_from_valkey_fails_instead_of_spinning() {
+async fn an_import_whose_items_vanished_from_valkey_fails_at_once_instead_of_spinning() {
     let options = Options {
         worker: false,
-        max_deliver: 1,
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
@@ -125,6 +124,13 @@ async fn an_import_whose_items_vanished_from_valkey_fails_instead_of_spinning() 
     let _worker = app.start_worker().await.drop_guard();
     let doc = app.until_terminal(id, Duration::from_secs(30)).await;
     assert_eq!(doc["status"], "failed");
-    assert_eq!(doc["error"]["code"], "max-deliveries-exceeded");
+    assert_eq!(doc["error"]["code"], "items-missing", "a permanent failure");
+    assert_eq!(doc["attempt"], 1, "no redelivery of what cannot succeed");
+    let letter = dead_letter(&app, "jobs", id).await;
+    let headers = letter.headers.clone().unwrap_or_default();
+    assert_eq!(
+        headers.get("Participant-Reason").map(|v| v.as_str()),
+        Some("items-missing")
+    );
     assert_eq!(app.entity_count().await, (0, 0));
 }

@@ -1,20 +1,24 @@
-//! One terminal event: find the operation's callback, make one attempt, settle the message.
+//! One terminal event: find the operation's callback, make one attempt, and say how the
+//! message is to be settled; give the webhook up into the dead-letter stream when it is
+//! gone or out of attempts.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use async_nats::jetstream::{self, AckKind, message::PublishMessage};
+use async_nats::jetstream;
 use serde::Serialize;
 use shared::callback::AddressPolicy;
 use shared::config::Settings;
 use shared::connect::Deps;
-use shared::contract::{StatusDocument, headers};
+use shared::contract::StatusDocument;
+use shared::dead_letter::{self, Letter};
+use shared::delivery::Delivery;
 use shared::event::Event;
 use shared::metrics::OutcomeLabels;
+use shared::runner::{Failure, Handler, Outcome};
 use shared::store::CallbackProgress;
-use tokio::sync::OwnedSemaphorePermit;
-use tracing::Instrument;
+use tracing::field::{self, Empty};
+use uuid::Uuid;
 
 use crate::delivery::{self, Attempt, Webhook};
 
@@ -42,13 +46,6 @@ impl Context {
     }
 }
 
-/// How a message is settled.
-#[derive(Debug)]
-enum Settle {
-    Ack,
-    RetryIn(Duration),
-}
-
 /// The webhook body: `{"type": "operation.<event>", "timestamp", "data": <document>}`.
 #[derive(Serialize)]
 struct Body<'a> {
@@ -58,56 +55,127 @@ struct Body<'a> {
     data: &'a StatusDocument,
 }
 
-pub async fn handle(ctx: Arc<Context>, message: jetstream::Message, _slot: OwnedSemaphorePermit) {
-    let event: Event = match serde_json::from_slice(&message.payload) {
-        Ok(event) => event,
-        Err(error) => {
-            tracing::error!(%error, subject = %message.subject, "unreadable event; skipping it");
-            settle(&message, Settle::Ack).await;
-            return;
-        }
-    };
-    let doc = &event.operation;
-    let span = tracing::info_span!(
-        "callback",
-        operation = %doc.operation_id,
-        tenant = %doc.tenant_id,
-        correlation = %doc.correlation_id,
-        workflow_id = doc.workflow.as_ref().and_then(|w| w.id.as_deref()),
-        workflow_step = doc.workflow.as_ref().and_then(|w| w.step.as_deref()),
-        workflow_name = doc.workflow.as_ref().and_then(|w| w.name.as_deref()),
-        event = %event.event_id,
-        traceparent = tracing::field::Empty,
-    );
-    async {
-        let settled = match dispatch(&ctx, &message, &event).await {
-            Ok(settle) => settle,
-            Err(error) => {
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    "callback not settled; retrying"
-                );
-                Settle::RetryIn(ON_OUR_ERROR)
-            }
-        };
-        settle(&message, settled).await;
-    }
-    .instrument(span)
-    .await;
+/// The dispatcher's handler of terminal events for the shared runner. It counts attempts
+/// in the operation's record and schedules retries itself (`Callbacks__RetrySchedule`),
+/// so the runner sets no limit of deliveries.
+pub struct Callbacks {
+    pub ctx: Arc<Context>,
 }
 
-async fn dispatch(
-    ctx: &Context,
-    message: &jetstream::Message,
-    event: &Event,
-) -> anyhow::Result<Settle> {
+impl Handler for Callbacks {
+    fn span(&self, _message: &jetstream::Message, delivery: Delivery) -> tracing::Span {
+        tracing::info_span!(
+            "callback",
+            operation = Empty,
+            tenant = Empty,
+            correlation = Empty,
+            workflow_id = Empty,
+            workflow_step = Empty,
+            workflow_name = Empty,
+            event = Empty,
+            traceparent = Empty,
+            delivery = delivery.attempt,
+        )
+    }
+
+    fn max_deliveries(&self) -> Option<u64> {
+        None
+    }
+
+    async fn handle(&self, message: Arc<jetstream::Message>, delivery: Delivery) -> Outcome {
+        let Ok(event) = serde_json::from_slice::<Event>(&message.payload) else {
+            return Outcome::Permanent(Failure {
+                reason: "unreadable-event",
+                detail: "the event payload cannot be parsed".into(),
+                deliveries: delivery.attempt,
+            });
+        };
+        record_span_fields(&event);
+        match dispatch(&self.ctx, &event).await {
+            Ok(outcome) => outcome,
+            Err(error) => Outcome::Retry {
+                error,
+                after: Some(ON_OUR_ERROR),
+            },
+        }
+    }
+
+    /// Sends the event to `<prefix>.deadletter.callbacks.<operation>` and records the
+    /// webhook as failed.
+    async fn give_up(
+        &self,
+        message: &jetstream::Message,
+        delivery: Delivery,
+        failure: &Failure,
+    ) -> anyhow::Result<()> {
+        let ctx = &self.ctx;
+        let event = serde_json::from_slice::<Event>(&message.payload).ok();
+        let Some(operation) = event
+            .as_ref()
+            .map(|e| e.operation.operation_id)
+            .or_else(|| operation_of(message))
+        else {
+            tracing::error!("an unreadable event of no operation; dropping it");
+            return Ok(());
+        };
+        let id = event.as_ref().map_or_else(
+            || format!("deadletter-callback-seq-{}", delivery.stream_sequence),
+            |e| format!("deadletter-callback-{}", e.event_id),
+        );
+        let letter = Letter {
+            subject: ctx.deps.names.deadletter_callback_subject(operation),
+            id,
+            reason: failure.reason,
+            deliveries: failure.deliveries,
+            last_error: Some(&failure.detail),
+        };
+        dead_letter::publish(&ctx.deps.jetstream, message, &letter)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        if event.is_some() {
+            ctx.deps
+                .store
+                .record_callback(
+                    operation,
+                    &CallbackProgress::Failed {
+                        attempts: failure.deliveries,
+                        last_error: failure.detail.clone(),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn record_span_fields(event: &Event) {
+    let doc = &event.operation;
+    let span = tracing::Span::current();
+    span.record("operation", field::display(doc.operation_id));
+    span.record("tenant", field::display(doc.tenant_id));
+    span.record("correlation", doc.correlation_id.as_str());
+    span.record("event", field::display(event.event_id));
+    if let Some(workflow) = &doc.workflow {
+        span.record("workflow_id", workflow.id.as_deref());
+        span.record("workflow_step", workflow.step.as_deref());
+        span.record("workflow_name", workflow.name.as_deref());
+    }
+}
+
+/// The operation an event is for: `<prefix>.events.<tenant>.<operation>.<event>`.
+fn operation_of(message: &jetstream::Message) -> Option<Uuid> {
+    message.subject.rsplit('.').nth(1)?.parse().ok()
+}
+
+/// One attempt for one event, unless its webhook is settled or does not want it.
+async fn dispatch(ctx: &Context, event: &Event) -> anyhow::Result<Outcome> {
     let store = &ctx.deps.store;
     let operation = event.operation.operation_id;
     let Some(standing) = store.callback_standing(operation).await? else {
-        return Ok(Settle::Ack);
+        return Ok(Outcome::Done);
     };
     if standing.settled || !standing.target.events.contains(&event.event) {
-        return Ok(Settle::Ack);
+        return Ok(Outcome::Done);
     }
     if let Some(traceparent) = &standing.traceparent {
         tracing::Span::current().record("traceparent", traceparent.as_str());
@@ -136,7 +204,7 @@ async fn dispatch(
         &webhook,
     )
     .await;
-    tracing::info!(attempt, ?outcome, "callback attempt");
+    tracing::debug!(attempt, ?outcome, "callback attempt");
     let label = match &outcome {
         Attempt::Delivered => "delivered",
         Attempt::Gone => "gone",
@@ -149,7 +217,14 @@ async fn dispatch(
             outcome: label.to_owned(),
         })
         .inc();
-    match outcome {
+    let give_up = |reason: &'static str, detail: &str| {
+        Outcome::Permanent(Failure {
+            reason,
+            detail: detail.to_owned(),
+            deliveries: attempt,
+        })
+    };
+    Ok(match outcome {
         Attempt::Delivered => {
             store
                 .record_callback(
@@ -157,103 +232,36 @@ async fn dispatch(
                     &CallbackProgress::Delivered { attempts: attempt },
                 )
                 .await?;
-            Ok(Settle::Ack)
+            Outcome::Done
         }
-        Attempt::Gone => {
-            give_up(
-                ctx,
-                message,
-                event,
-                attempt,
-                "gone",
-                "the receiver answered 410 Gone",
-            )
-            .await
-        }
+        Attempt::Gone => give_up("gone", "the receiver answered 410 Gone"),
         Attempt::Failed { error, retry_after } => {
             match callbacks.retry_schedule.delay_after(attempt) {
-                None => give_up(ctx, message, event, attempt, "attempts-exhausted", &error).await,
+                None => give_up("attempts-exhausted", &error),
                 Some(delay) => {
                     store
                         .record_callback(
                             operation,
                             &CallbackProgress::Retrying {
                                 attempts: attempt,
-                                last_error: error,
+                                last_error: error.clone(),
                             },
                         )
                         .await?;
                     let asked = retry_after.map_or(Duration::ZERO, |d| d.min(MAX_RETRY_AFTER));
-                    Ok(Settle::RetryIn(jittered(delay).max(asked)))
+                    Outcome::Retry {
+                        error: anyhow::anyhow!(error),
+                        after: Some(jittered(delay).max(asked)),
+                    }
                 }
             }
         }
-    }
-}
-
-/// Sends the event to `<prefix>.deadletter.callbacks.<operation>` and records the webhook
-/// as failed.
-async fn give_up(
-    ctx: &Context,
-    message: &jetstream::Message,
-    event: &Event,
-    attempts: u64,
-    reason: &str,
-    last_error: &str,
-) -> anyhow::Result<Settle> {
-    let operation = event.operation.operation_id;
-    tracing::warn!(attempts, reason, "callback given up; dead-lettering it");
-    let mut letter = HeaderMap::new();
-    letter.insert(
-        headers::NATS_MSG_ID,
-        format!("deadletter-callback-{}", event.event_id).as_str(),
-    );
-    letter.insert(headers::DEAD_LETTER_REASON, reason);
-    letter.insert(
-        headers::DEAD_LETTER_DELIVERIES,
-        attempts.to_string().as_str(),
-    );
-    letter.insert(headers::DEAD_LETTER_LAST_ERROR, last_error);
-    letter.insert(
-        headers::NATS_CORRELATION_ID,
-        event.operation.correlation_id.as_str(),
-    );
-    ctx.deps
-        .jetstream
-        .send_publish(
-            ctx.deps.names.deadletter_callback_subject(operation),
-            PublishMessage::build()
-                .payload(message.payload.clone())
-                .headers(letter),
-        )
-        .await?
-        .await?;
-    ctx.deps
-        .store
-        .record_callback(
-            operation,
-            &CallbackProgress::Failed {
-                attempts,
-                last_error: last_error.to_owned(),
-            },
-        )
-        .await?;
-    Ok(Settle::Ack)
+    })
 }
 
 /// ±20 %.
 fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(0.8 + fastrand::f64() * 0.4)
-}
-
-async fn settle(message: &jetstream::Message, settle: Settle) {
-    let kind = match settle {
-        Settle::Ack => AckKind::Ack,
-        Settle::RetryIn(delay) => AckKind::Nak(Some(delay)),
-    };
-    if let Err(error) = message.ack_with(kind).await {
-        tracing::warn!(%error, "acknowledgement not sent; JetStream will redeliver");
-    }
 }
 
 #[cfg(test)]

@@ -27,16 +27,14 @@ use crate::state::AppState;
 /// Seconds a client should wait between polls of a running operation.
 pub const POLL_AFTER_SECS: u64 = 1;
 
-/// What an operation-starting request asks for.
+/// What an operation-starting request asks for: its job names the operation, its tenant
+/// and its kind.
 pub struct Plan<'a> {
-    pub id: Uuid,
-    pub kind: &'static str,
     pub job: Job,
     /// Input items kept for the worker (none for a compensation).
     pub items: &'a [&'a RawValue],
     /// Units of work, for `progress.total`.
     pub total: u64,
-    pub compensates: Option<Uuid>,
     pub callback: Option<CallbackTarget>,
 }
 
@@ -57,10 +55,9 @@ pub async fn accept(
     plan: Plan<'_>,
 ) -> Result<Record, ApiError> {
     let deps = state.deps();
+    let operation = plan.job.operation_id();
     let new = NewOperation {
-        id: plan.id,
-        tenant: ctx.tenant,
-        kind: plan.kind.to_owned(),
+        job: plan.job,
         org: ctx.org.clone(),
         actor: ctx.actor.clone(),
         correlation: ctx.correlation.clone(),
@@ -69,13 +66,12 @@ pub async fn accept(
         callback: plan.callback,
         traceparent: ctx.traceparent.clone(),
         total: plan.total,
-        compensates: plan.compensates,
     };
     let record = deps.store.create_operation(&new, plan.items).await?;
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-record");
-    if let Err(cause) = publish(state, &record, &plan.job).await {
-        give_up(state, new.id).await;
+    if let Err(cause) = publish(state, &record, &new.job).await {
+        give_up(state, operation).await;
         return Err(ApiError::unavailable("The job queue", cause));
     }
     deps.metrics.operation("accepted");
@@ -168,6 +164,7 @@ async fn publish(state: &AppState, record: &Record, job: &Job) -> Result<(), asy
             &deps.jetstream,
             &deps.names,
             job,
+            record.job.as_deref().unwrap_or_default(),
             doc,
             record.traceparent.as_deref(),
         )

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::Serialize;
+use shared::backoff::Backoff;
 use shared::config::Settings;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -52,7 +53,8 @@ pub async fn keep_registered(settings: Settings, registry: Url, shutdown: Cancel
     let services = format!("{base}/api/services");
     let this = format!("{services}/{service_id}");
     let mut registered = false;
-    let mut backoff = Duration::from_secs(1);
+    let schedule = Backoff::new(Duration::from_secs(1), discovery.renew_every);
+    let mut failures = schedule.delays();
     loop {
         let call = if registered {
             client.put(format!("{this}/heartbeat")).json(&registration)
@@ -66,7 +68,7 @@ pub async fn keep_registered(settings: Settings, registry: Url, shutdown: Cancel
                     tracing::info!(%service_id, "registered in InfraSoT");
                 }
                 registered = true;
-                backoff = Duration::from_secs(1);
+                failures = schedule.delays();
                 discovery.renew_every
             }
             Ok(response) if response.status() == StatusCode::NOT_FOUND && registered => {
@@ -76,9 +78,8 @@ pub async fn keep_registered(settings: Settings, registry: Url, shutdown: Cancel
             }
             failure => {
                 let why = failure.map_or_else(|e| e.to_string(), |r| r.status().to_string());
-                tracing::warn!(%service_id, error = %why, retry_in = ?backoff, "InfraSoT did not take the registration");
-                let wait = backoff;
-                backoff = (backoff * 2).min(discovery.renew_every);
+                let wait = failures.next().unwrap_or(discovery.renew_every);
+                tracing::warn!(%service_id, error = %why, retry_in = ?wait, "InfraSoT did not take the registration");
                 wait
             }
         };

@@ -35,10 +35,8 @@ async fn main() -> ExitCode {
         Command::Intake(args) => roles::serve(args.settings, roles::Roles::Intake).await,
         Command::Worker(args) => roles::serve(args.settings, roles::Roles::Worker).await,
         Command::Dispatcher(args) => {
-            if args.settings.callbacks.signing_secrets.is_empty() {
-                eprintln!(
-                    "error: the dispatcher needs at least one signing secret (Callbacks__SigningSecrets or --signing-secret); `participant secret` makes one"
-                );
+            if let Err(missing) = args.settings.callbacks.secrets() {
+                eprintln!("error: {missing}");
                 return ExitCode::from(EXIT_CONFIG as u8);
             }
             roles::serve(args.settings, roles::Roles::Dispatcher).await

@@ -71,10 +71,8 @@ async fn run(
     };
     let worker = worker::run(settings.clone(), deps.clone(), shutdown.child_token());
     let dispatcher = async {
-        if settings.callbacks.signing_secrets.is_empty() {
-            tracing::warn!(
-                "no Callbacks__SigningSecrets: the dispatcher is off, no webhooks are sent"
-            );
+        if let Err(missing) = settings.callbacks.secrets() {
+            tracing::warn!(%missing, "the dispatcher is off, no webhooks are sent");
             return Ok(());
         }
         dispatcher::run(settings.clone(), deps.clone(), shutdown.child_token()).await

@@ -7,39 +7,44 @@
 use async_nats::jetstream::context::PublishAckFuture;
 use shared::entity;
 use shared::event::{Event, EventKind};
+use shared::runner::Failure;
 use uuid::Uuid;
 
-use crate::job::Context;
-use crate::operation::BatchOutcome;
+use crate::context::Context;
+use crate::kind::{BATCH, Batch, BatchOutcome, JobError, Kind};
 
-/// Deletes the entities that items `start .. start + count` of `original` created.
-pub async fn undo_batch(
-    ctx: &Context,
-    tenant: Uuid,
-    original: Uuid,
-    start: u64,
-    count: u64,
-) -> anyhow::Result<BatchOutcome> {
-    let ids: Vec<Uuid> = (start..start + count)
-        .map(|index| entity::imported_id(original, index))
-        .collect();
-    let deleted = ctx.deps.store.delete_entities(tenant, &ids).await?;
-    Ok(BatchOutcome {
-        succeeded: deleted,
-        errors: Vec::new(),
-    })
+/// Deletes the entities that the import `original` of `tenant` created.
+pub struct Compensation {
+    pub tenant: Uuid,
+    pub original: Uuid,
 }
 
-/// Sends the `compensated` event of `original`, showing its completed compensation.
-pub async fn announce(ctx: &Context, original: Uuid) -> anyhow::Result<PublishAckFuture> {
-    let record = ctx
-        .deps
-        .store
-        .record(original)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the compensated operation {original} is gone"))?;
-    Ok(ctx
-        .events
-        .send(&Event::of(EventKind::Compensated, record.document))
-        .await?)
+impl Kind for Compensation {
+    const INPUT_BATCH: usize = 0;
+
+    async fn run_batch(&self, ctx: &Context, batch: Batch<'_>) -> Result<BatchOutcome, JobError> {
+        let count = (batch.total - batch.start).min(BATCH as u64);
+        let ids: Vec<Uuid> = (batch.start..batch.start + count)
+            .map(|index| entity::imported_id(self.original, index))
+            .collect();
+        let deleted = ctx.deps.store.delete_entities(self.tenant, &ids).await?;
+        Ok(BatchOutcome {
+            processed: count,
+            succeeded: deleted,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The `compensated` event of the original, showing its completed compensation.
+    async fn completed(&self, ctx: &Context) -> Result<Vec<PublishAckFuture>, JobError> {
+        let Some(record) = ctx.deps.store.record(self.original).await? else {
+            return Err(JobError::Permanent(Failure {
+                reason: "original-gone",
+                detail: format!("the compensated operation {} is gone", self.original),
+                deliveries: 0,
+            }));
+        };
+        let event = Event::of(EventKind::Compensated, record.document);
+        Ok(vec![ctx.events.send(&event).await?])
+    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 use shared::clock;
-use shared::store::{Delivery, Store};
+use shared::delivery::Delivery;
+use shared::store::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;

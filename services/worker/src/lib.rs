@@ -1,30 +1,40 @@
-//! The worker: pulls jobs from the shared durable consumer and runs them.
+//! The worker: runs the jobs of the shared durable consumer.
 //!
-//! Jobs are pulled only for free slots (`shared::pull`); `job` runs one delivery and acknowledges it by
-//! its outcome; `operation` works through an operation batch by batch, checkpointed in
-//! Valkey, with `bulk_import` and `compensation` doing each kind's batches;
-//! `heartbeat` keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels`
-//! carries cancel notices to running jobs; `dead_letter` ends jobs delivered too often or
-//! unreadable; `sweeper` republishes the jobs of operations the intake accepted but never
-//! queued.
+//! A delivery goes: the shared runner (`shared::runner`: pulls for free slots, counts
+//! deliveries, settles by outcome) → `handler` (parses the job) → `kinds` (the job's kind,
+//! registered in one match) → `operation` (claim, then batch by batch from the checkpoint,
+//! each batch done by the kind: `bulk_import`, `compensation`) → the store. `heartbeat`
+//! keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels` carries cancel
+//! notices to running jobs; `dead_letter` gives up jobs that can never be done; `ending`
+//! ends operations from outside the batch loop; `sweeper` republishes the jobs of
+//! operations the intake accepted but never queued.
 
 mod bulk_import;
 mod cancels;
 mod compensation;
+mod context;
 mod dead_letter;
+mod ending;
+mod handler;
 mod heartbeat;
-mod job;
+mod kind;
+mod kinds;
 mod operation;
 mod sweeper;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
+use shared::backoff::Backoff;
 use shared::config::Settings;
 use shared::connect::{self, Deps};
-use shared::pull;
+use shared::runner::{self, Pace};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// Delays before a job that failed for now is delivered again.
+const JOB_BACKOFF: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
 
 /// Runs one worker until `shutdown` is cancelled; jobs in hand then stop at their next
 /// checkpoint and are handed back to JetStream for redelivery.
@@ -36,9 +46,12 @@ pub async fn run(
     let Some(consumer) = consumer_when_ready(&settings, &deps, &shutdown).await else {
         return Ok(());
     };
-    let slots = usize::from(settings.worker.concurrency);
-    let grace = settings.worker.shutdown_grace;
-    let ctx = Arc::new(job::Context::new(settings, deps, shutdown.clone()));
+    let pace = Pace {
+        slots: usize::from(settings.worker.concurrency),
+        grace: settings.worker.shutdown_grace,
+        backoff: JOB_BACKOFF,
+    };
+    let ctx = Arc::new(context::Context::new(settings, deps, shutdown.clone()));
     let tasks = TaskTracker::new();
     tasks.spawn(ctx.cancels.clone().listen(
         ctx.deps.nats.clone(),
@@ -46,11 +59,9 @@ pub async fn run(
         shutdown.clone(),
     ));
     tasks.spawn(sweeper::run(ctx.clone(), shutdown.clone()));
-    tracing::info!(concurrency = slots, "worker pulling jobs");
-    pull::for_free_slots(&consumer, slots, &shutdown, grace, |message, slot| {
-        job::handle(ctx.clone(), message, slot)
-    })
-    .await;
+    tracing::info!(concurrency = pace.slots, "worker pulling jobs");
+    let jobs = Arc::new(handler::Jobs { ctx: ctx.clone() });
+    runner::run(&consumer, pace, &shutdown, jobs).await;
     tasks.close();
     tasks.wait().await;
     tracing::info!("worker stopped");

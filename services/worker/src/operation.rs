@@ -1,68 +1,69 @@
 //! Running one operation for one delivery, whatever its kind: claim it, then work through
-//! it batch by batch from its checkpoint, recording each batch's outcome and the progress and
-//! reading the next batch in one step, with a heartbeat meanwhile, until it completes, is
-//! cancelled, or this delivery loses it. A crash loses at most the batch in hand.
+//! it batch by batch from its checkpoint, recording each batch's outcome and the progress
+//! and reading the next batch in one step, with a heartbeat meanwhile, until it completes,
+//! is cancelled, or this delivery loses it. A crash loses at most the batch in hand.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use async_nats::jetstream::{self, context::PublishAckFuture};
 use shared::clock;
+use shared::delivery::Delivery;
 use shared::event::{Event, EventKind};
-use shared::store::{Checkpoint, CheckpointOutcome, Claim, Delivery};
+use shared::runner::{Failure, Outcome};
+use shared::store::{Checkpoint, CheckpointOutcome, Claim};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::context::Context;
+use crate::ending;
 use crate::heartbeat::Heartbeat;
-use crate::job::{self, Context, Outcome};
-use crate::{bulk_import, compensation};
+use crate::kind::{Batch, BatchOutcome, JobError, Kind};
 
-/// Items (or entities) per checkpoint.
-pub const BATCH: usize = 250;
 /// Least time between two progress events of one operation.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
-/// The kind of work an operation does.
-#[derive(Clone, Copy, Debug)]
-pub enum Work {
-    /// Import its stored items into the tenant's entities.
-    Import { tenant: Uuid },
-    /// Delete the entities that the import `original` created.
-    Compensate { tenant: Uuid, original: Uuid },
-}
-
-/// What one batch came to.
-pub struct BatchOutcome {
-    pub succeeded: u64,
-    /// Per-item errors, as JSON, in index order.
-    pub errors: Vec<String>,
-}
-
-pub async fn run(
+/// Runs `operation`, of kind `kind`, for `delivery`; the outcome settles the message.
+pub async fn run<K: Kind>(
     ctx: &Context,
     message: Arc<jetstream::Message>,
     operation: Uuid,
-    work: Work,
     delivery: Delivery,
-) -> anyhow::Result<Outcome> {
+    kind: &K,
+) -> Outcome {
+    match work(ctx, message, operation, delivery, kind).await {
+        Ok(outcome) => outcome,
+        Err(JobError::Transient(error)) => Outcome::retry(error),
+        Err(JobError::Permanent(failure)) => Outcome::Permanent(failure),
+    }
+}
+
+async fn work<K: Kind>(
+    ctx: &Context,
+    message: Arc<jetstream::Message>,
+    operation: Uuid,
+    delivery: Delivery,
+    kind: &K,
+) -> Result<Outcome, JobError> {
     let store = &ctx.deps.store;
     let cancel = ctx.cancels.register(operation);
     let claim = store
-        .claim(operation, delivery, BATCH, clock::now_millis())
-        .await
-        .context("claiming the operation")?;
+        .claim(operation, delivery, K::INPUT_BATCH, clock::now_millis())
+        .await?;
     let (record, mut items) = match claim {
         Claim::Run { record, items } => (record, items),
-        Claim::Ended(record) => return job::republish_terminal(ctx, *record).await,
+        Claim::Ended(record) => {
+            ending::republish_terminal(ctx, *record).await?;
+            return Ok(Outcome::Done);
+        }
         Claim::Superseded => return Ok(Outcome::Superseded),
         Claim::Duplicate => {
-            tracing::info!("another message for this operation is running it; dropping this one");
-            return Ok(Outcome::Finished);
+            tracing::debug!("another message for this operation is running it; dropping this one");
+            return Ok(Outcome::Done);
         }
         Claim::Missing => {
             tracing::warn!("no record for this job; dropping it");
-            return Ok(Outcome::Finished);
+            return Ok(Outcome::Done);
         }
     };
     let total = record.document.progress.total;
@@ -91,40 +92,36 @@ pub async fn run(
         }
         if ctx.shutdown.is_cancelled() && !cancel.token.is_cancelled() {
             await_acks(acks).await?;
-            return Ok(Outcome::Interrupted);
+            return Ok(Outcome::HandBack);
         }
         if cancel.token.is_cancelled() {
             items.clear();
-        } else if matches!(work, Work::Import { .. }) && items.is_empty() {
-            // Only a Valkey that lost data gets here; failing the delivery lets the
-            // redeliveries run out into a dead letter instead of spinning.
-            anyhow::bail!("the operation's items are missing from Valkey at {cursor} of {total}");
+        } else if K::INPUT_BATCH > 0 && items.is_empty() {
+            return Err(JobError::Permanent(Failure {
+                reason: "items-missing",
+                detail: format!(
+                    "The operation's input items are missing from Valkey at {cursor} of {total}"
+                ),
+                deliveries: delivery.attempt,
+            }));
         }
-        let (outcome, count) = match work {
-            Work::Import { tenant } => {
-                let outcome = bulk_import::import_batch(
-                    ctx,
-                    operation,
-                    tenant,
-                    cursor,
-                    &items,
-                    &cancel.token,
-                )
-                .await?;
-                (outcome, items.len() as u64)
+        let outcome = if cancel.token.is_cancelled() {
+            BatchOutcome {
+                processed: 0,
+                succeeded: 0,
+                errors: Vec::new(),
             }
-            Work::Compensate { tenant, original } => {
-                let count = if cancel.token.is_cancelled() {
-                    0
-                } else {
-                    (total - cursor).min(BATCH as u64)
-                };
-                let outcome =
-                    compensation::undo_batch(ctx, tenant, original, cursor, count).await?;
-                (outcome, count)
-            }
+        } else {
+            let batch = Batch {
+                operation,
+                start: cursor,
+                total,
+                items: &items,
+                cancelled: &cancel.token,
+            };
+            kind.run_batch(ctx, batch).await?
         };
-        let last = cursor + count >= total;
+        let count = outcome.processed;
         let checkpoint = Checkpoint {
             delivery,
             start: cursor,
@@ -132,11 +129,8 @@ pub async fn run(
             succeeded: outcome.succeeded,
             failed: outcome.errors.len() as u64,
             errors: &outcome.errors,
-            last,
-            next: match work {
-                Work::Import { .. } => BATCH,
-                Work::Compensate { .. } => 0,
-            },
+            last: cursor + count >= total,
+            next: K::INPUT_BATCH,
             now_millis: clock::now_millis(),
         };
         let record = match store.checkpoint(operation, &checkpoint).await? {
@@ -150,19 +144,19 @@ pub async fn run(
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };
         cursor += count;
-        if let Some(kind) = EventKind::ending(record.document.status) {
+        if let Some(ended) = EventKind::ending(record.document.status) {
             tracing::info!(
-                status = kind.as_str(),
+                status = ended.as_str(),
                 processed = cursor,
                 "operation ended"
             );
-            ctx.deps.metrics.operation(kind.as_str());
-            acks.push(ctx.events.send(&Event::of(kind, record.document)).await?);
-            if let (Work::Compensate { original, .. }, EventKind::Completed) = (work, kind) {
-                acks.push(compensation::announce(ctx, original).await?);
+            ctx.deps.metrics.operation(ended.as_str());
+            acks.push(ctx.events.send(&Event::of(ended, record.document)).await?);
+            if ended == EventKind::Completed {
+                acks.extend(kind.completed(ctx).await?);
             }
             await_acks(acks).await?;
-            return Ok(Outcome::Finished);
+            return Ok(Outcome::Done);
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
@@ -176,10 +170,10 @@ pub async fn run(
 }
 
 /// Waits until JetStream has stored every event sent for this delivery.
-async fn await_acks(acks: Vec<PublishAckFuture>) -> anyhow::Result<()> {
+async fn await_acks(acks: Vec<PublishAckFuture>) -> Result<(), JobError> {
     let acks = acks.into_iter().map(std::future::IntoFuture::into_future);
     for ack in futures::future::join_all(acks).await {
-        ack.context("an event was not stored")?;
+        ack?;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! operation's record and the PubAck of its job, no worker will ever get the job; the
 //! sweeper, run by one worker at a time, finds operations accepted longer than
 //! `Jobs__SweepAfter`, asks the jobs stream whether each one's job is there, and
-//! republishes the missing ones (the stream's duplicate window and the claim's owner check
+//! republishes the missing ones, the very bytes first published, kept with the operation
+//! (the stream's duplicate window and the claim's owner check
 //! make a needless republish harmless). An operation accepted longer than
 //! `Jobs__MaxQueueTime` is failed.
 
@@ -11,14 +12,14 @@ use std::time::Duration;
 
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
 use shared::clock;
-use shared::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, OperationStatus, Problem};
+use shared::contract::{OperationStatus, Problem};
 use shared::job::{self, Job};
 use shared::store::Record;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::dead_letter;
-use crate::job::Context;
+use crate::context::Context;
+use crate::ending;
 
 /// Operations looked at per sweep.
 const SWEEP_BATCH: usize = 500;
@@ -87,18 +88,11 @@ async fn sweep_one(
         give_up(ctx, operation).await?;
         return Ok(true);
     }
-    let job = match (doc.kind.as_str(), doc.compensates) {
-        (KIND_BULK_IMPORT, _) => Job::BulkImportV1 {
-            operation_id: operation,
-            tenant_id: doc.tenant_id,
-        },
-        (KIND_COMPENSATION, Some(compensates)) => Job::CompensationV1 {
-            operation_id: operation,
-            tenant_id: doc.tenant_id,
-            compensates,
-        },
-        _ => return Ok(false),
+    let Some(payload) = record.job.as_deref() else {
+        tracing::warn!(%operation, "accepted operation without a stored job; it fails when it has waited too long");
+        return Ok(false);
     };
+    let job: Job = serde_json::from_str(payload)?;
     if job_is_queued(ctx, jobs, &job).await? {
         return Ok(false);
     }
@@ -107,6 +101,7 @@ async fn sweep_one(
         &ctx.deps.jetstream,
         &ctx.deps.names,
         &job,
+        payload,
         doc,
         record.traceparent.as_deref(),
     )
@@ -120,7 +115,7 @@ async fn job_is_queued(ctx: &Context, jobs: &Stream<()>, job: &Job) -> anyhow::R
     let subject = ctx
         .deps
         .names
-        .job_subject(job.subject_token(), job.operation_id());
+        .job_subject(job.kind().subject_token(), job.operation_id());
     match jobs.get_last_raw_message_by_subject(&subject).await {
         Ok(_) => Ok(true),
         Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),
@@ -135,7 +130,7 @@ async fn give_up(ctx: &Context, operation: Uuid) -> anyhow::Result<()> {
         "Operation failed",
         "No worker started the operation within the longest queue time allowed.",
     );
-    dead_letter::fail(ctx, operation, 0, &problem).await
+    ending::fail(ctx, operation, 0, &problem).await
 }
 
 fn millis(duration: Duration) -> i64 {

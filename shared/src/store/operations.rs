@@ -9,13 +9,14 @@ use super::record::{self, Record, field};
 use super::{Store, StoreError};
 use crate::contract::{CompensationRef, OperationStatus, Workflow};
 use crate::event::EventKind;
+use crate::job::Job;
 
 /// What the intake knows of an operation when it accepts it.
 #[derive(Clone, Debug)]
 pub struct NewOperation {
-    pub id: Uuid,
-    pub tenant: Uuid,
-    pub kind: String,
+    /// What to do; the operation's id, tenant, kind and (for a compensation) original come
+    /// from it, and its wire form is kept with the operation.
+    pub job: Job,
     pub org: Option<String>,
     pub actor: Option<String>,
     pub correlation: String,
@@ -27,8 +28,6 @@ pub struct NewOperation {
     pub traceparent: Option<String>,
     /// Units of work: items to import, or entities to look for.
     pub total: u64,
-    /// On a compensation: the operation it undoes.
-    pub compensates: Option<Uuid>,
 }
 
 /// An operation's webhook target, checked when it was accepted.
@@ -89,13 +88,15 @@ impl Store {
         items: &[&RawValue],
     ) -> Result<Record, StoreError> {
         let names = &self.names;
+        let (id, job) = (new.job.operation_id(), new.job.to_json());
         let created = new.created_millis.to_string();
         let total = new.total.to_string();
-        let compensates = new.compensates.map(|id| id.to_string());
-        let tenant = new.tenant.to_string();
+        let compensates = new.job.compensates().map(|id| id.to_string());
+        let tenant = new.job.tenant_id().to_string();
         let mut fields: Vec<(&str, &str)> = vec![
             (field::TENANT, &tenant),
-            (field::KIND, &new.kind),
+            (field::KIND, new.job.kind().name()),
+            (field::JOB, &job),
             (field::STATUS, OperationStatus::Accepted.as_str()),
             (field::CANCEL, "0"),
             (field::CURRENT, "0"),
@@ -135,7 +136,7 @@ impl Store {
 
         let mut pipe = redis::pipe();
         pipe.atomic();
-        let items_key = names.items_key(new.id);
+        let items_key = names.items_key(id);
         for chunk in items.chunks(ITEMS_PER_PUSH) {
             pipe.cmd("RPUSH")
                 .arg(&items_key)
@@ -143,14 +144,14 @@ impl Store {
                 .ignore();
         }
         pipe.cmd("HSET")
-            .arg(names.operation_key(new.id))
+            .arg(names.operation_key(id))
             .arg(&fields)
             .ignore();
-        let index = names.tenant_operations_key(new.tenant);
+        let index = names.tenant_operations_key(new.job.tenant_id());
         pipe.cmd("ZADD")
             .arg(&index)
             .arg(0)
-            .arg(new.id.to_string())
+            .arg(id.to_string())
             .ignore();
         pipe.cmd("ZREMRANGEBYLEX")
             .arg(&index)
@@ -160,7 +161,7 @@ impl Store {
         pipe.cmd("ZADD")
             .arg(names.pending_key())
             .arg(new.created_millis)
-            .arg(new.id.to_string())
+            .arg(id.to_string())
             .ignore();
         let mut conn = self.conn();
         self.bounded(pipe.query_async::<()>(&mut conn)).await?;
@@ -169,7 +170,7 @@ impl Store {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        record::parse(new.id, &hash, &[])
+        record::parse(id, &hash, &[])
     }
 
     /// The record of an operation of `tenant`; `None` when unknown or another tenant's.

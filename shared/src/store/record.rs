@@ -15,6 +15,8 @@ use crate::contract::{
 pub mod field {
     pub const TENANT: &str = "tenant";
     pub const KIND: &str = "kind";
+    /// The job's wire form, as first published.
+    pub const JOB: &str = "job";
     pub const STATUS: &str = "status";
     pub const CANCEL: &str = "cancel";
     pub const CURRENT: &str = "cur";
@@ -56,6 +58,8 @@ pub struct Record {
     pub traceparent: Option<String>,
     /// The compensation started for it, if any (its status is read with the record).
     pub compensation_id: Option<Uuid>,
+    /// Its job's wire form, as first published.
+    pub job: Option<String>,
 }
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
@@ -142,5 +146,6 @@ pub fn parse(
             .unwrap_or_default(),
         traceparent: text(field::TRACEPARENT),
         compensation_id: text(field::COMPENSATION).and_then(|id| id.parse().ok()),
+        job: text(field::JOB),
     })
 }

@@ -11,22 +11,9 @@ use super::record::{self, Record};
 use super::scripts;
 use super::{Store, StoreError};
 use crate::contract::Problem;
+use crate::delivery::Delivery;
 
 pub(super) type Reply = (String, HashMap<String, String>, Vec<String>);
-
-/// One delivery of a job message: the message's stream sequence and its delivery count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    pub stream_sequence: u64,
-    pub attempt: u64,
-}
-
-impl Delivery {
-    /// How the record names its owner.
-    pub fn owner(&self) -> String {
-        format!("{}:{}", self.stream_sequence, self.attempt)
-    }
-}
 
 /// The outcome of claiming an operation for a delivery.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use shared::contract::{FieldError, KIND_BULK_IMPORT, Problem};
+use shared::contract::{FieldError, Problem};
 use shared::job::Job;
 use uuid::Uuid;
 
@@ -51,17 +51,13 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let items = envelope_items(&request)?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
-    let id = Uuid::now_v7();
     let plan = Plan {
-        id,
-        kind: KIND_BULK_IMPORT,
         job: Job::BulkImportV1 {
-            operation_id: id,
+            operation_id: Uuid::now_v7(),
             tenant_id: ctx.tenant,
         },
         items: &items,
         total: items.len() as u64,
-        compensates: None,
         callback,
     };
     let record = accept::accept(&state, &ctx, plan).await?;

@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use shared::contract::{KIND_COMPENSATION, OperationStatus, Problem};
+use shared::contract::{OperationStatus, Problem};
 use shared::job::Job;
 use shared::store::CompensationStart;
 use uuid::Uuid;
@@ -54,8 +54,6 @@ pub async fn compensate(
     {
         CompensationStart::New => {
             let plan = Plan {
-                id: candidate,
-                kind: KIND_COMPENSATION,
                 job: Job::CompensationV1 {
                     operation_id: candidate,
                     tenant_id: ctx.tenant,
@@ -63,7 +61,6 @@ pub async fn compensate(
                 },
                 items: &[],
                 total: record.document.progress.total,
-                compensates: Some(original),
                 callback,
             };
             let compensation = accept::accept(&state, &ctx, plan).await?;

@@ -1,0 +1,41 @@
+//! The kinds this worker runs: each job names its kind, and here is where a kind is
+//! registered (one match arm).
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use shared::delivery::Delivery;
+use shared::job::Job;
+use shared::runner::Outcome;
+
+use crate::bulk_import::BulkImport;
+use crate::compensation::Compensation;
+use crate::context::Context;
+use crate::operation;
+
+/// Runs the operation of `job` for this delivery.
+pub async fn run(
+    ctx: &Context,
+    message: Arc<jetstream::Message>,
+    job: &Job,
+    delivery: Delivery,
+) -> Outcome {
+    let operation = job.operation_id();
+    match *job {
+        Job::BulkImportV1 { tenant_id, .. } => {
+            let kind = BulkImport { tenant: tenant_id };
+            operation::run(ctx, message, operation, delivery, &kind).await
+        }
+        Job::CompensationV1 {
+            tenant_id,
+            compensates,
+            ..
+        } => {
+            let kind = Compensation {
+                tenant: tenant_id,
+                original: compensates,
+            };
+            operation::run(ctx, message, operation, delivery, &kind).await
+        }
+    }
+}
