@@ -3,29 +3,46 @@
 //! (`store/lua/`), so a worker, a stale worker and the intake can never both win.
 //!
 //! Every call has a deadline: a Valkey that is down or frozen is an error within
-//! the deadline given to [`Store::connect`], never a hang.
+//! the deadline given to [`Store::connect`], never a hang. Every call goes through one of
+//! three helpers that apply the connection and the deadline (`query`, `query_pipeline`,
+//! `call`); a script call is a type with named keys and arguments and a decoded reply
+//! (`lua::Call`), beside the store method that makes it.
+//!
+//! By idea: `create`, `read` and `list` (operations as the intake sees them), `cancel`,
+//! `compensation`, `pending` (the sweeper's work list), `transitions` (the worker's claim,
+//! checkpoints, heartbeat and failure), `callbacks`, `idempotency`, `entities`; `record`
+//! holds the field table and reads a hash back, `lua` the scripts.
 
 mod callbacks;
+mod cancel;
+mod compensation;
+mod create;
 mod entities;
 mod idempotency;
-mod operations;
+mod list;
+mod lua;
+mod pending;
+mod read;
 mod record;
-mod scripts;
 mod transitions;
 
 use std::future::Future;
 use std::time::Duration;
 
+use redis::FromRedisValue;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use self::lua::Call;
 
 use crate::names::Names;
 
 pub use callbacks::{CallbackProgress, CallbackStanding};
+pub use cancel::CancelOutcome;
+pub use compensation::CompensationStart;
+pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{Reservation, StoredAnswer};
-pub use operations::{
-    CallbackTarget, CancelOutcome, CompensationStart, NewOperation, OperationPage,
-};
+pub use list::OperationPage;
 pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
 
@@ -81,35 +98,42 @@ impl Store {
 
     /// `PING`, for readiness.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        self.bounded(async move {
-            redis::cmd("PING")
-                .query_async::<String>(&mut conn)
-                .await
-                .map(drop)
-        })
-        .await
+        self.query::<String>(&redis::cmd("PING")).await.map(drop)
     }
 
     /// Takes the lock `key` for `ttl` unless someone holds it; true when taken.
     pub async fn try_lock(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let taken: Option<String> = self
-            .bounded(
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg("1")
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let mut set = redis::cmd("SET");
+        set.arg(key)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        let taken: Option<String> = self.query(&set).await?;
         Ok(taken.is_some())
     }
 
-    fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// Runs one command, within the deadline.
+    async fn query<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(command.query_async(&mut conn)).await
+    }
+
+    /// Runs a pipeline in one round trip, within the deadline.
+    async fn query_pipeline<T: FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(pipeline.query_async(&mut conn)).await
+    }
+
+    /// Runs one script call, within the deadline.
+    async fn call<C: Call>(&self, call: &C) -> Result<C::Reply, StoreError> {
+        let mut invocation = call.script().prepare_invoke();
+        call.bind(&self.names, &mut invocation);
+        let mut conn = self.conn.clone();
+        self.bounded(invocation.invoke_async(&mut conn)).await
     }
 
     async fn bounded<T>(

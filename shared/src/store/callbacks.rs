@@ -2,10 +2,14 @@
 
 use uuid::Uuid;
 
-use super::operations::CallbackTarget;
+use super::create::CallbackTarget;
 use super::record::field;
-use super::{Store, StoreError, scripts};
+use redis::{Script, ScriptInvocation};
+
+use super::lua::{self, Call};
+use super::{Store, StoreError};
 use crate::callback;
+use crate::names::Names;
 
 /// How the webhook of one operation stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,19 +48,16 @@ impl Store {
         &self,
         operation: Uuid,
     ) -> Result<Option<CallbackStanding>, StoreError> {
-        let mut conn = self.conn();
-        let [url, events, status, attempts, traceparent]: [Option<String>; 5] = self
-            .bounded(
-                redis::cmd("HMGET")
-                    .arg(self.names.operation_key(operation))
-                    .arg(field::CALLBACK_URL)
-                    .arg(field::CALLBACK_EVENTS)
-                    .arg(field::CALLBACK_STATUS)
-                    .arg(field::CALLBACK_ATTEMPTS)
-                    .arg(field::TRACEPARENT)
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let mut fields = redis::cmd("HMGET");
+        fields
+            .arg(self.names.operation_key(operation))
+            .arg(field::CALLBACK_URL)
+            .arg(field::CALLBACK_EVENTS)
+            .arg(field::CALLBACK_STATUS)
+            .arg(field::CALLBACK_ATTEMPTS)
+            .arg(field::TRACEPARENT);
+        let [url, events, status, attempts, traceparent]: [Option<String>; 5] =
+            self.query(&fields).await?;
         let Some(url) = url else { return Ok(None) };
         let events = callback::parse_events(events.as_deref().unwrap_or_default())
             .map_err(StoreError::Unexpected)?;
@@ -78,21 +79,43 @@ impl Store {
             CallbackProgress::Retrying {
                 attempts,
                 last_error,
-            } => ("retrying", attempts, last_error.as_str()),
-            CallbackProgress::Delivered { attempts } => ("delivered", attempts, ""),
+            } => ("retrying", *attempts, last_error.as_str()),
+            CallbackProgress::Delivered { attempts } => ("delivered", *attempts, ""),
             CallbackProgress::Failed {
                 attempts,
                 last_error,
-            } => ("failed", attempts, last_error.as_str()),
+            } => ("failed", *attempts, last_error.as_str()),
         };
-        let mut invocation = scripts::CALLBACK.prepare_invoke();
+        let call = RecordCallback {
+            operation,
+            status,
+            attempts,
+            last_error,
+        };
+        Ok(self.call(&call).await? == 1)
+    }
+}
+
+/// `lua/callback.lua`: 1 when recorded.
+struct RecordCallback<'a> {
+    operation: Uuid,
+    status: &'static str,
+    attempts: u64,
+    last_error: &'a str,
+}
+
+impl Call for RecordCallback<'_> {
+    type Reply = i64;
+
+    fn script(&self) -> &'static Script {
+        &lua::CALLBACK
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
         invocation
-            .key(self.names.operation_key(operation))
-            .arg(status)
-            .arg(*attempts)
-            .arg(last_error);
-        let mut conn = self.conn();
-        let recorded: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
-        Ok(recorded == 1)
+            .key(names.operation_key(self.operation))
+            .arg(self.status)
+            .arg(self.attempts)
+            .arg(self.last_error);
     }
 }

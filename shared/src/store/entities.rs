@@ -1,9 +1,11 @@
 //! The sample domain: a tenant's entities, unique by name within the tenant.
 
+use redis::{Script, ScriptInvocation};
 use uuid::Uuid;
 
-use super::scripts;
+use super::lua::{self, Call};
 use super::{Store, StoreError};
+use crate::names::Names;
 
 /// The outcome of creating one entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,15 +26,7 @@ impl Store {
         if entities.is_empty() {
             return Ok(Vec::new());
         }
-        let mut invocation = scripts::IMPORT.prepare_invoke();
-        invocation
-            .key(self.names.entity_names_key(tenant))
-            .key(self.names.entities_key(tenant));
-        for (name, id, json) in entities {
-            invocation.arg(name).arg(id.to_string()).arg(json);
-        }
-        let mut conn = self.conn();
-        let flags: Vec<i64> = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        let flags = self.call(&Import { tenant, entities }).await?;
         Ok(flags
             .into_iter()
             .map(|f| {
@@ -51,26 +45,59 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut invocation = scripts::UNCREATE.prepare_invoke();
-        invocation
-            .key(self.names.entity_names_key(tenant))
-            .key(self.names.entities_key(tenant));
-        for id in ids {
-            invocation.arg(id.to_string());
-        }
-        let mut conn = self.conn();
-        self.bounded(invocation.invoke_async(&mut conn)).await
+        self.call(&Uncreate { tenant, ids }).await
     }
 
     /// One entity of the tenant, as stored JSON.
     pub async fn entity(&self, tenant: Uuid, id: Uuid) -> Result<Option<String>, StoreError> {
-        let mut conn = self.conn();
-        self.bounded(
-            redis::cmd("HGET")
-                .arg(self.names.entities_key(tenant))
-                .arg(id.to_string())
-                .query_async(&mut conn),
-        )
-        .await
+        let mut get = redis::cmd("HGET");
+        get.arg(self.names.entities_key(tenant)).arg(id.to_string());
+        self.query(&get).await
+    }
+}
+
+/// `lua/import.lua`: one flag per entity, 1 when created (now or by an earlier run).
+struct Import<'a> {
+    tenant: Uuid,
+    entities: &'a [(String, Uuid, String)],
+}
+
+impl Call for Import<'_> {
+    type Reply = Vec<i64>;
+
+    fn script(&self) -> &'static Script {
+        &lua::IMPORT
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.entity_names_key(self.tenant))
+            .key(names.entities_key(self.tenant));
+        for (name, id, json) in self.entities {
+            invocation.arg(name).arg(id.to_string()).arg(json);
+        }
+    }
+}
+
+/// `lua/uncreate.lua`: how many entities were deleted now.
+struct Uncreate<'a> {
+    tenant: Uuid,
+    ids: &'a [Uuid],
+}
+
+impl Call for Uncreate<'_> {
+    type Reply = u64;
+
+    fn script(&self) -> &'static Script {
+        &lua::UNCREATE
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.entity_names_key(self.tenant))
+            .key(names.entities_key(self.tenant));
+        for id in self.ids {
+            invocation.arg(id.to_string());
+        }
     }
 }

@@ -5,10 +5,13 @@
 
 use std::time::Duration;
 
+use redis::{Script, ScriptInvocation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Store, StoreError, scripts};
+use super::lua::{self, Call};
+use super::{Store, StoreError};
+use crate::names::Names;
 
 /// How long a reservation holds if its request never finishes (the intake died): longer
 /// than any request may take.
@@ -65,19 +68,14 @@ impl Store {
             token: token.clone(),
         })
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-        let mut conn = self.conn();
-        let previous: Option<String> = self
-            .bounded(
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&entry)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(RESERVATION_TTL.as_millis() as u64)
-                    .arg("GET")
-                    .query_async(&mut conn),
-            )
-            .await?;
+        let mut set = redis::cmd("SET");
+        set.arg(&key)
+            .arg(&entry)
+            .arg("NX")
+            .arg("PX")
+            .arg(RESERVATION_TTL.as_millis() as u64)
+            .arg("GET");
+        let previous: Option<String> = self.query(&set).await?;
         let Some(current) = previous else {
             return Ok(Reservation::Reserved { token });
         };
@@ -109,16 +107,12 @@ impl Store {
             answer,
         })
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-        let mut conn = self.conn();
-        self.bounded(
-            redis::cmd("SET")
-                .arg(self.names.idempotency_key(tenant, scope))
-                .arg(entry)
-                .arg("EX")
-                .arg(retention.as_secs().max(1))
-                .query_async::<()>(&mut conn),
-        )
-        .await
+        let mut set = redis::cmd("SET");
+        set.arg(self.names.idempotency_key(tenant, scope))
+            .arg(entry)
+            .arg("EX")
+            .arg(retention.as_secs().max(1));
+        self.query(&set).await
     }
 
     /// Frees a reservation whose request's answer is not to be kept, so the client may
@@ -135,13 +129,28 @@ impl Store {
             token: token.to_owned(),
         })
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-        let mut invocation = scripts::RELEASE_KEY.prepare_invoke();
-        invocation
-            .key(self.names.idempotency_key(tenant, scope))
-            .arg(entry);
-        let mut conn = self.conn();
-        self.bounded(invocation.invoke_async::<i64>(&mut conn))
-            .await
-            .map(drop)
+        let release = ReleaseKey {
+            key: self.names.idempotency_key(tenant, scope),
+            entry,
+        };
+        self.call(&release).await.map(drop)
+    }
+}
+
+/// `lua/release_key.lua`: 1 when released.
+struct ReleaseKey {
+    key: String,
+    entry: String,
+}
+
+impl Call for ReleaseKey {
+    type Reply = i64;
+
+    fn script(&self) -> &'static Script {
+        &lua::RELEASE_KEY
+    }
+
+    fn bind(&self, _names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation.key(&self.key).arg(&self.entry);
     }
 }

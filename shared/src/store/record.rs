@@ -10,40 +10,56 @@ use crate::contract::{
     CallbackState, ItemError, OperationResult, OperationStatus, Problem, Progress, StatusDocument,
     Workflow,
 };
+use crate::delivery::Delivery;
 
-/// Field names of the operation hash.
+/// Field names of the operation hash: the one table that the Rust side (these constants)
+/// and the Lua scripts (the table `F` that [`lua`](super::lua) generates from [`ALL`],
+/// keyed by the lower-case constant name: `F.status`, `F.current`...) both read.
 pub mod field {
-    pub const TENANT: &str = "tenant";
-    pub const KIND: &str = "kind";
-    /// The job's wire form, as first published.
-    pub const JOB: &str = "job";
-    pub const STATUS: &str = "status";
-    pub const CANCEL: &str = "cancel";
-    pub const CURRENT: &str = "cur";
-    pub const TOTAL: &str = "total";
-    pub const SUCCEEDED: &str = "succ";
-    pub const FAILED: &str = "fail";
-    pub const ERROR: &str = "error";
-    pub const WORKFLOW_ID: &str = "wf_id";
-    pub const WORKFLOW_STEP: &str = "wf_step";
-    pub const WORKFLOW_NAME: &str = "wf_name";
-    pub const ORG: &str = "org";
-    pub const ACTOR: &str = "actor";
-    pub const CORRELATION: &str = "corr";
-    pub const ATTEMPT: &str = "attempt";
-    pub const CREATED: &str = "created";
-    pub const STARTED: &str = "started";
-    pub const UPDATED: &str = "updated";
-    pub const COMPLETED: &str = "completed";
-    pub const REVISION: &str = "rev";
-    pub const CALLBACK_URL: &str = "cb_url";
-    pub const CALLBACK_EVENTS: &str = "cb_events";
-    pub const CALLBACK_STATUS: &str = "cb_status";
-    pub const CALLBACK_ATTEMPTS: &str = "cb_attempts";
-    pub const CALLBACK_ERROR: &str = "cb_error";
-    pub const TRACEPARENT: &str = "traceparent";
-    pub const COMPENSATES: &str = "compensates";
-    pub const COMPENSATION: &str = "comp_id";
+    macro_rules! fields {
+        ($($(#[$doc:meta])* $name:ident = $value:literal),* $(,)?) => {
+            $($(#[$doc])* pub const $name: &str = $value;)*
+            /// Every field, as (name in Lua, field in the hash).
+            pub const ALL: &[(&str, &str)] = &[$((stringify!($name), $value)),*];
+        };
+    }
+
+    fields! {
+        TENANT = "tenant",
+        KIND = "kind",
+        /// The job's wire form, as first published.
+        JOB = "job",
+        STATUS = "status",
+        CANCEL = "cancel",
+        CURRENT = "cur",
+        TOTAL = "total",
+        SUCCEEDED = "succ",
+        FAILED = "fail",
+        ERROR = "error",
+        WORKFLOW_ID = "wf_id",
+        WORKFLOW_STEP = "wf_step",
+        WORKFLOW_NAME = "wf_name",
+        ORG = "org",
+        ACTOR = "actor",
+        CORRELATION = "corr",
+        /// The delivery count of the owning delivery.
+        ATTEMPT = "attempt",
+        /// `<stream sequence>:<delivery count>` of the owning delivery (fencing).
+        OWNER = "owner",
+        CREATED = "created",
+        STARTED = "started",
+        UPDATED = "updated",
+        COMPLETED = "completed",
+        REVISION = "rev",
+        CALLBACK_URL = "cb_url",
+        CALLBACK_EVENTS = "cb_events",
+        CALLBACK_STATUS = "cb_status",
+        CALLBACK_ATTEMPTS = "cb_attempts",
+        CALLBACK_ERROR = "cb_error",
+        TRACEPARENT = "traceparent",
+        COMPENSATES = "compensates",
+        COMPENSATION = "comp_id",
+    }
 }
 
 /// An operation as stored: its status document and its revision, which changes with
@@ -60,6 +76,8 @@ pub struct Record {
     pub compensation_id: Option<Uuid>,
     /// Its job's wire form, as first published.
     pub job: Option<String>,
+    /// The delivery that owns it while it runs (and the last one, once it ended).
+    pub owner: Option<Delivery>,
 }
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
@@ -147,5 +165,12 @@ pub fn parse(
         traceparent: text(field::TRACEPARENT),
         compensation_id: text(field::COMPENSATION).and_then(|id| id.parse().ok()),
         job: text(field::JOB),
+        owner: text(field::OWNER).and_then(|owner| {
+            let (sequence, attempt) = owner.split_once(':')?;
+            Some(Delivery {
+                stream_sequence: sequence.parse().ok()?,
+                attempt: attempt.parse().ok()?,
+            })
+        }),
     })
 }

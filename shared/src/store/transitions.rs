@@ -3,17 +3,15 @@
 //! (`<stream sequence>:<delivery count>`): a worker whose delivery has been superseded is
 //! refused, atomically.
 
-use std::collections::HashMap;
-
+use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 use uuid::Uuid;
 
-use super::record::{self, Record};
-use super::scripts;
+use super::lua::{self, Call, Tagged};
+use super::record::{self, Record, field};
 use super::{Store, StoreError};
-use crate::contract::Problem;
+use crate::contract::{OperationStatus, Problem};
 use crate::delivery::Delivery;
-
-pub(super) type Reply = (String, HashMap<String, String>, Vec<String>);
+use crate::names::Names;
 
 /// The outcome of claiming an operation for a delivery.
 #[derive(Debug)]
@@ -70,10 +68,176 @@ pub enum FailOutcome {
     Unchanged,
 }
 
+/// `lua/start.lua`.
+struct Start {
+    operation: Uuid,
+    delivery: Delivery,
+    now_millis: i64,
+    items: usize,
+}
+
+enum Started {
+    Run(Tagged),
+    Terminal(Tagged),
+    Stale,
+    Duplicate,
+    Missing,
+}
+
+impl Call for Start {
+    type Reply = Started;
+
+    fn script(&self) -> &'static Script {
+        &lua::START
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.operation_key(self.operation))
+            .key(names.items_key(self.operation))
+            .key(names.errors_key(self.operation))
+            .arg(self.delivery.stream_sequence)
+            .arg(self.delivery.attempt)
+            .arg(self.now_millis)
+            .arg(self.items);
+    }
+}
+
+impl FromRedisValue for Started {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        let reply = Tagged::from_redis_value(value)?;
+        Ok(match reply.outcome.as_str() {
+            "run" => Self::Run(reply),
+            "terminal" => Self::Terminal(reply),
+            "stale" => Self::Stale,
+            "duplicate" => Self::Duplicate,
+            "missing" => Self::Missing,
+            other => return Err(lua::unknown("start", other)),
+        })
+    }
+}
+
+/// `lua/checkpoint.lua`.
+struct RecordCheckpoint<'a> {
+    operation: Uuid,
+    checkpoint: &'a Checkpoint<'a>,
+    retention_secs: u64,
+}
+
+enum Recorded {
+    Ok(Tagged),
+    Refused,
+}
+
+impl Call for RecordCheckpoint<'_> {
+    type Reply = Recorded;
+
+    fn script(&self) -> &'static Script {
+        &lua::CHECKPOINT
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        let checkpoint = self.checkpoint;
+        invocation
+            .key(names.operation_key(self.operation))
+            .key(names.errors_key(self.operation))
+            .key(names.items_key(self.operation))
+            .arg(checkpoint.delivery.owner())
+            .arg(checkpoint.start)
+            .arg(checkpoint.count)
+            .arg(checkpoint.succeeded)
+            .arg(checkpoint.failed)
+            .arg(checkpoint.now_millis)
+            .arg(if checkpoint.last { "1" } else { "0" })
+            .arg(self.retention_secs)
+            .arg(checkpoint.next);
+        for error in checkpoint.errors {
+            invocation.arg(error);
+        }
+    }
+}
+
+impl FromRedisValue for Recorded {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        let reply = Tagged::from_redis_value(value)?;
+        Ok(match reply.outcome.as_str() {
+            "ok" => Self::Ok(reply),
+            "stale" | "not_running" | "out_of_step" => Self::Refused,
+            other => return Err(lua::unknown("checkpoint", other)),
+        })
+    }
+}
+
+/// `lua/heartbeat.lua`: 1 while the delivery owns the running operation.
+struct Beat {
+    operation: Uuid,
+    delivery: Delivery,
+    now_millis: i64,
+}
+
+impl Call for Beat {
+    type Reply = i64;
+
+    fn script(&self) -> &'static Script {
+        &lua::HEARTBEAT
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.operation_key(self.operation))
+            .arg(self.delivery.owner())
+            .arg(self.now_millis);
+    }
+}
+
+/// `lua/fail.lua`.
+struct Fail<'a> {
+    operation: Uuid,
+    attempt: u64,
+    now_millis: i64,
+    problem_json: &'a str,
+    retention_secs: u64,
+}
+
+enum Failed {
+    Ok(Tagged),
+    Unchanged,
+}
+
+impl Call for Fail<'_> {
+    type Reply = Failed;
+
+    fn script(&self) -> &'static Script {
+        &lua::FAIL
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.operation_key(self.operation))
+            .key(names.items_key(self.operation))
+            .key(names.errors_key(self.operation))
+            .arg(self.attempt)
+            .arg(self.now_millis)
+            .arg(self.problem_json)
+            .arg(self.retention_secs);
+    }
+}
+
+impl FromRedisValue for Failed {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        let reply = Tagged::from_redis_value(value)?;
+        Ok(match reply.outcome.as_str() {
+            "ok" => Self::Ok(reply),
+            "missing" | "terminal" | "stale" => Self::Unchanged,
+            other => return Err(lua::unknown("fail", other)),
+        })
+    }
+}
+
 impl Store {
     /// Claims `operation` for `delivery`, returning up to `batch` items from its checkpoint.
     /// A worker that holds the job proves it was queued, so the operation also leaves the
-    /// sweeper's pending set, in the same round trip (the two commands share the
+    /// sweeper's pending set, sent at the same time (the two commands share the
     /// connection's pipeline).
     pub async fn claim(
         &self,
@@ -82,35 +246,28 @@ impl Store {
         batch: usize,
         now_millis: i64,
     ) -> Result<Claim, StoreError> {
-        let names = &self.names;
-        let mut invocation = scripts::START.prepare_invoke();
-        invocation
-            .key(names.operation_key(operation))
-            .key(names.items_key(operation))
-            .key(names.errors_key(operation))
-            .arg(delivery.stream_sequence)
-            .arg(delivery.attempt)
-            .arg(now_millis)
-            .arg(batch);
-        let mut forget = redis::cmd("ZREM");
-        forget.arg(names.pending_key()).arg(operation.to_string());
-        let (mut claim_conn, mut forget_conn) = (self.conn(), self.conn());
-        let (reply, forgotten) = tokio::join!(
-            self.bounded(invocation.invoke_async::<Reply>(&mut claim_conn)),
-            self.bounded(forget.query_async::<()>(&mut forget_conn)),
-        );
+        let start = Start {
+            operation,
+            delivery,
+            now_millis,
+            items: batch,
+        };
+        let claimed = [operation];
+        let (started, forgotten) = tokio::join!(self.call(&start), self.forget_pending(&claimed));
         forgotten?;
-        let (outcome, hash, list) = reply?;
-        Ok(match outcome.as_str() {
-            "run" => Claim::Run {
-                record: Box::new(record::parse(operation, &hash, &[])?),
-                items: list,
+        Ok(match started? {
+            Started::Run(reply) => Claim::Run {
+                record: Box::new(record::parse(operation, &reply.hash, &[])?),
+                items: reply.list,
             },
-            "terminal" => Claim::Ended(Box::new(record::parse(operation, &hash, &list)?)),
-            "stale" => Claim::Superseded,
-            "duplicate" => Claim::Duplicate,
-            "missing" => Claim::Missing,
-            other => return Err(StoreError::Unexpected(format!("claim: {other}"))),
+            Started::Terminal(reply) => Claim::Ended(Box::new(record::parse(
+                operation,
+                &reply.hash,
+                &reply.list,
+            )?)),
+            Started::Stale => Claim::Superseded,
+            Started::Duplicate => Claim::Duplicate,
+            Started::Missing => Claim::Missing,
         })
     }
 
@@ -121,41 +278,27 @@ impl Store {
         operation: Uuid,
         checkpoint: &Checkpoint<'_>,
     ) -> Result<CheckpointOutcome, StoreError> {
-        let names = &self.names;
-        let mut invocation = scripts::CHECKPOINT.prepare_invoke();
-        invocation
-            .key(names.operation_key(operation))
-            .key(names.errors_key(operation))
-            .key(names.items_key(operation))
-            .arg(checkpoint.delivery.owner())
-            .arg(checkpoint.start)
-            .arg(checkpoint.count)
-            .arg(checkpoint.succeeded)
-            .arg(checkpoint.failed)
-            .arg(checkpoint.now_millis)
-            .arg(if checkpoint.last { "1" } else { "0" })
-            .arg(self.retention_secs())
-            .arg(checkpoint.next);
-        for error in checkpoint.errors {
-            invocation.arg(error);
-        }
-        let mut conn = self.conn();
-        let (outcome, hash, list): Reply = self.bounded(invocation.invoke_async(&mut conn)).await?;
-        Ok(match outcome.as_str() {
-            "ok" => {
-                let record = record::parse(operation, &hash, &list)?;
-                let items = if record.document.status.is_terminal() {
-                    Vec::new()
-                } else {
-                    list
-                };
-                CheckpointOutcome::Recorded {
-                    record: Box::new(record),
-                    items,
-                }
-            }
-            "stale" | "not_running" | "out_of_step" => CheckpointOutcome::Refused,
-            other => return Err(StoreError::Unexpected(format!("checkpoint: {other}"))),
+        let call = RecordCheckpoint {
+            operation,
+            checkpoint,
+            retention_secs: self.retention_secs(),
+        };
+        let Recorded::Ok(reply) = self.call(&call).await? else {
+            return Ok(CheckpointOutcome::Refused);
+        };
+        let ended = reply
+            .hash
+            .get(field::STATUS)
+            .and_then(|status| OperationStatus::parse(status))
+            .is_some_and(OperationStatus::is_terminal);
+        let (errors, items) = if ended {
+            (reply.list, Vec::new())
+        } else {
+            (Vec::new(), reply.list)
+        };
+        Ok(CheckpointOutcome::Recorded {
+            record: Box::new(record::parse(operation, &reply.hash, &errors)?),
+            items,
         })
     }
 
@@ -167,14 +310,12 @@ impl Store {
         delivery: Delivery,
         now_millis: i64,
     ) -> Result<bool, StoreError> {
-        let mut invocation = scripts::HEARTBEAT.prepare_invoke();
-        invocation
-            .key(self.names.operation_key(operation))
-            .arg(delivery.owner())
-            .arg(now_millis);
-        let mut conn = self.conn();
-        let owned: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
-        Ok(owned == 1)
+        let beat = Beat {
+            operation,
+            delivery,
+            now_millis,
+        };
+        Ok(self.call(&beat).await? == 1)
     }
 
     /// Ends an operation as failed with `problem`, as attempt `attempt` (0: no delivery,
@@ -188,23 +329,20 @@ impl Store {
     ) -> Result<FailOutcome, StoreError> {
         let problem_json = serde_json::to_string(problem)
             .map_err(|e| StoreError::Unexpected(format!("problem: {e}")))?;
-        let names = &self.names;
-        let mut invocation = scripts::FAIL.prepare_invoke();
-        invocation
-            .key(names.operation_key(operation))
-            .key(names.items_key(operation))
-            .key(names.errors_key(operation))
-            .arg(attempt)
-            .arg(now_millis)
-            .arg(problem_json)
-            .arg(self.retention_secs());
-        let mut conn = self.conn();
-        let (outcome, hash, errors): Reply =
-            self.bounded(invocation.invoke_async(&mut conn)).await?;
-        Ok(match outcome.as_str() {
-            "ok" => FailOutcome::Failed(Box::new(record::parse(operation, &hash, &errors)?)),
-            "missing" | "terminal" | "stale" => FailOutcome::Unchanged,
-            other => return Err(StoreError::Unexpected(format!("fail: {other}"))),
+        let fail = Fail {
+            operation,
+            attempt,
+            now_millis,
+            problem_json: &problem_json,
+            retention_secs: self.retention_secs(),
+        };
+        Ok(match self.call(&fail).await? {
+            Failed::Ok(reply) => FailOutcome::Failed(Box::new(record::parse(
+                operation,
+                &reply.hash,
+                &reply.list,
+            )?)),
+            Failed::Unchanged => FailOutcome::Unchanged,
         })
     }
 }

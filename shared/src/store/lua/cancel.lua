@@ -5,27 +5,24 @@
 -- ARGV[1] tenant, ARGV[2] now (unix ms), ARGV[3] retention (s)
 -- Returns {outcome, record, errors}: 'cancelled', 'requested', 'already', 'conflict',
 -- 'missing' (unknown, or another tenant's).
-local h = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'cancel')
+local h = redis.call('HMGET', KEYS[1], F.status, F.tenant, F.cancel)
 if not h[1] or h[2] ~= ARGV[1] then
   return {'missing', {}, {}}
 end
 local status = h[1]
 if status == 'completed' or status == 'failed' then
-  return {'conflict', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+  return {'conflict', unpack(record(KEYS[1], KEYS[3]))}
 end
 if status == 'cancelled' then
-  return {'already', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+  return {'already', unpack(record(KEYS[1], KEYS[3]))}
 end
 if status == 'running' then
   if h[3] ~= '1' then
-    redis.call('HSET', KEYS[1], 'cancel', '1', 'updated', ARGV[2])
-    redis.call('HINCRBY', KEYS[1], 'rev', 1)
+    redis.call('HSET', KEYS[1], F.cancel, '1', F.updated, ARGV[2])
+    redis.call('HINCRBY', KEYS[1], F.revision, 1)
   end
   return {'requested', redis.call('HGETALL', KEYS[1]), {}}
 end
-redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancel', '1', 'updated', ARGV[2], 'completed', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('DEL', KEYS[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
-return {'cancelled', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+redis.call('HSET', KEYS[1], F.cancel, '1')
+end_operation(KEYS[1], KEYS[2], KEYS[3], 'cancelled', ARGV[2], ARGV[3])
+return {'cancelled', unpack(record(KEYS[1], KEYS[3]))}

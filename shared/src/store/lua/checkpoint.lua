@@ -11,7 +11,7 @@
 -- Returns {outcome, record, list}: 'ok' with the errors once it has ended, else the next
 -- items; 'stale' (another delivery owns it), 'not_running', 'out_of_step' (these items were
 -- already recorded).
-local h = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cur', 'cancel')
+local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
 end
@@ -22,10 +22,9 @@ if tonumber(h[3]) ~= tonumber(ARGV[2]) then
   return {'out_of_step', {}, {}}
 end
 local cur = tonumber(ARGV[2]) + tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], 'cur', cur, 'updated', ARGV[6])
-redis.call('HINCRBY', KEYS[1], 'succ', ARGV[4])
-redis.call('HINCRBY', KEYS[1], 'fail', ARGV[5])
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('HSET', KEYS[1], F.current, cur, F.updated, ARGV[6])
+redis.call('HINCRBY', KEYS[1], F.succeeded, ARGV[4])
+redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
 if #ARGV > 9 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
@@ -36,6 +35,7 @@ elseif h[4] == '1' then
   ending = 'cancelled'
 end
 if not ending then
+  redis.call('HINCRBY', KEYS[1], F.revision, 1)
   local next = tonumber(ARGV[9])
   local items = {}
   if next > 0 then
@@ -43,8 +43,5 @@ if not ending then
   end
   return {'ok', redis.call('HGETALL', KEYS[1]), items}
 end
-redis.call('HSET', KEYS[1], 'status', ending, 'completed', ARGV[6])
-redis.call('DEL', KEYS[3])
-redis.call('EXPIRE', KEYS[1], ARGV[8])
-redis.call('EXPIRE', KEYS[2], ARGV[8])
-return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
+end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
+return {'ok', unpack(record(KEYS[1], KEYS[2]))}

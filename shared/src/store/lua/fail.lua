@@ -4,7 +4,7 @@
 -- ARGV[2] now (unix ms), ARGV[3] the error as an RFC 9457 problem in JSON,
 -- ARGV[4] retention (s)
 -- Returns {outcome, record, errors}: 'ok', 'missing', 'terminal', 'stale'.
-local h = redis.call('HMGET', KEYS[1], 'status', 'attempt')
+local h = redis.call('HMGET', KEYS[1], F.status, F.attempt)
 if not h[1] then
   return {'missing', {}, {}}
 end
@@ -14,9 +14,6 @@ end
 if tonumber(h[2]) > tonumber(ARGV[1]) then
   return {'stale', {}, {}}
 end
-redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[3], 'updated', ARGV[2], 'completed', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('DEL', KEYS[2])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+redis.call('HSET', KEYS[1], F.error, ARGV[3])
+end_operation(KEYS[1], KEYS[2], KEYS[3], 'failed', ARGV[2], ARGV[4])
+return {'ok', unpack(record(KEYS[1], KEYS[3]))}

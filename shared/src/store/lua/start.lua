@@ -12,27 +12,31 @@
 --   'stale'     a later delivery of this message owns the operation
 --   'duplicate' another message owns the operation
 --   'run'       now running under this delivery; the record and the items from the checkpoint
-local h = redis.call('HMGET', KEYS[1], 'status', 'owner_seq', 'attempt')
+local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt)
 local status = h[1]
 if not status then
   return {'missing', {}, {}}
 end
 if status ~= 'accepted' and status ~= 'running' then
-  return {'terminal', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[3], 0, -1)}
+  return {'terminal', unpack(record(KEYS[1], KEYS[3]))}
 end
 if status == 'running' then
-  if h[2] ~= ARGV[1] then
+  local owner = ARGV[1] .. ':'
+  if not h[2] or string.sub(h[2], 1, #owner) ~= owner then
     return {'duplicate', {}, {}}
   end
   if tonumber(h[3]) > tonumber(ARGV[2]) then
     return {'stale', {}, {}}
   end
 else
-  redis.call('HSET', KEYS[1], 'started', ARGV[3])
+  redis.call('HSET', KEYS[1], F.started, ARGV[3])
 end
-redis.call('HSET', KEYS[1], 'status', 'running', 'owner_seq', ARGV[1], 'attempt', ARGV[2],
-  'owner', ARGV[1] .. ':' .. ARGV[2], 'updated', ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'rev', 1)
-local cur = tonumber(redis.call('HGET', KEYS[1], 'cur'))
-local items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
+redis.call('HSET', KEYS[1], F.status, 'running', F.attempt, ARGV[2],
+  F.owner, ARGV[1] .. ':' .. ARGV[2], F.updated, ARGV[3])
+redis.call('HINCRBY', KEYS[1], F.revision, 1)
+local cur = tonumber(redis.call('HGET', KEYS[1], F.current))
+local items = {}
+if tonumber(ARGV[4]) > 0 then
+  items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
+end
 return {'run', redis.call('HGETALL', KEYS[1]), items}

@@ -1,0 +1,147 @@
+//! Creating an operation: its record, its input items, its place in the tenant's index and
+//! in the sweeper's pending set.
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::record::{self, Record, field};
+use super::{Store, StoreError};
+use crate::contract::{OperationStatus, Workflow};
+use crate::event::EventKind;
+use crate::job::Job;
+
+/// What the intake knows of an operation when it accepts it.
+#[derive(Clone, Debug)]
+pub struct NewOperation {
+    /// What to do; the operation's id, tenant, kind and (for a compensation) original come
+    /// from it, and its wire form is kept with the operation.
+    pub job: Job,
+    pub org: Option<String>,
+    pub actor: Option<String>,
+    pub correlation: String,
+    pub workflow: Workflow,
+    pub created_millis: i64,
+    /// Where to push lifecycle webhooks, and for which events.
+    pub callback: Option<CallbackTarget>,
+    /// The W3C `traceparent` of the request.
+    pub traceparent: Option<String>,
+    /// Units of work: items to import, or entities to look for.
+    pub total: u64,
+}
+
+/// An operation's webhook target, checked when it was accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackTarget {
+    pub url: String,
+    pub events: Vec<EventKind>,
+}
+
+/// Items pushed per `RPUSH`, so one command stays a reasonable size.
+const ITEMS_PER_PUSH: usize = 10_000;
+impl Store {
+    /// Stores a new operation with its items, in one transaction, and adds it to the
+    /// tenant's index. Returns its record as stored.
+    pub async fn create_operation(
+        &self,
+        new: &NewOperation,
+        items: &[&RawValue],
+    ) -> Result<Record, StoreError> {
+        let names = &self.names;
+        let (id, job) = (new.job.operation_id(), new.job.to_json());
+        let created = new.created_millis.to_string();
+        let total = new.total.to_string();
+        let compensates = new.job.compensates().map(|id| id.to_string());
+        let tenant = new.job.tenant_id().to_string();
+        let mut fields: Vec<(&str, &str)> = vec![
+            (field::TENANT, &tenant),
+            (field::KIND, new.job.kind().name()),
+            (field::JOB, &job),
+            (field::STATUS, OperationStatus::Accepted.as_str()),
+            (field::CANCEL, "0"),
+            (field::CURRENT, "0"),
+            (field::TOTAL, &total),
+            (field::SUCCEEDED, "0"),
+            (field::FAILED, "0"),
+            (field::CORRELATION, &new.correlation),
+            (field::ATTEMPT, "0"),
+            (field::CREATED, &created),
+            (field::UPDATED, &created),
+            (field::REVISION, "1"),
+        ];
+        let callback_events = new.callback.as_ref().map(|c| {
+            c.events
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let callback_url = new.callback.as_ref().map(|c| c.url.clone());
+        let optional = [
+            (field::CALLBACK_URL, &callback_url),
+            (field::TRACEPARENT, &new.traceparent),
+            (field::COMPENSATES, &compensates),
+            (field::CALLBACK_EVENTS, &callback_events),
+            (field::ORG, &new.org),
+            (field::ACTOR, &new.actor),
+            (field::WORKFLOW_ID, &new.workflow.id),
+            (field::WORKFLOW_STEP, &new.workflow.step),
+            (field::WORKFLOW_NAME, &new.workflow.name),
+        ];
+        fields.extend(
+            optional
+                .iter()
+                .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v))),
+        );
+
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let items_key = names.items_key(id);
+        for chunk in items.chunks(ITEMS_PER_PUSH) {
+            pipe.cmd("RPUSH")
+                .arg(&items_key)
+                .arg(chunk.iter().map(|i| i.get()).collect::<Vec<_>>())
+                .ignore();
+        }
+        pipe.cmd("HSET")
+            .arg(names.operation_key(id))
+            .arg(&fields)
+            .ignore();
+        let index = names.tenant_operations_key(new.job.tenant_id());
+        pipe.cmd("ZADD")
+            .arg(&index)
+            .arg(0)
+            .arg(id.to_string())
+            .ignore();
+        pipe.cmd("ZREMRANGEBYLEX")
+            .arg(&index)
+            .arg("-")
+            .arg(format!("({}", self.expired_before(new.created_millis)))
+            .ignore();
+        pipe.cmd("ZADD")
+            .arg(names.pending_key())
+            .arg(new.created_millis)
+            .arg(id.to_string())
+            .ignore();
+        self.query_pipeline::<()>(&pipe).await?;
+
+        let hash: HashMap<String, String> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        record::parse(id, &hash, &[])
+    }
+
+    /// The smallest operation id created at `created_millis` less the retention: every id
+    /// below it belongs to an operation that has expired.
+    fn expired_before(&self, created_millis: i64) -> Uuid {
+        let retention = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = u64::try_from(created_millis.saturating_sub(retention)).unwrap_or(0);
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&cutoff.to_be_bytes()[2..]);
+        bytes[6] = 0x70;
+        bytes[8] = 0x80;
+        Uuid::from_bytes(bytes)
+    }
+}

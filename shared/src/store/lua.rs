@@ -1,0 +1,125 @@
+//! The Lua scripts, loaded once per process. A script about an operation is prefixed with
+//! the table `F` of its hash's field names, generated from [`field::ALL`], and the shared
+//! helpers of `lua/prelude.lua` (the one way to end an operation), so Rust and Lua read the
+//! same names. `EVALSHA` with a fallback to `EVAL` is done by `redis::Script`, so a
+//! restarted Valkey that lost its script cache is handled.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
+
+use super::record::field;
+use crate::names::Names;
+
+/// One call of a script: its keys and arguments named by the type's fields, its reply
+/// decoded into [`Call::Reply`].
+pub trait Call {
+    type Reply: FromRedisValue;
+
+    fn script(&self) -> &'static Script;
+
+    /// Puts the keys and arguments on `invocation`, in the script's order.
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>);
+}
+
+/// The reply of the operation scripts: `{outcome, hash, list}`, where the list is the
+/// per-item errors or the next input items, as the script says.
+pub struct Tagged {
+    pub outcome: String,
+    pub hash: HashMap<String, String>,
+    pub list: Vec<String>,
+}
+
+impl FromRedisValue for Tagged {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        let (outcome, hash, list) = FromRedisValue::from_redis_value(value)?;
+        Ok(Self {
+            outcome,
+            hash,
+            list,
+        })
+    }
+}
+
+/// The error for an outcome a script does not return.
+pub fn unknown(script: &str, outcome: &str) -> ParsingError {
+    ParsingError::from(format!("{script}: unknown outcome {outcome}"))
+}
+
+/// `local F = {tenant = 'tenant', current = 'cur', ...}` and the prelude, then `body`.
+fn about_an_operation(body: &str) -> Script {
+    let fields: Vec<String> = field::ALL
+        .iter()
+        .map(|(name, value)| format!("{} = '{value}'", name.to_ascii_lowercase()))
+        .collect();
+    Script::new(&format!(
+        "local F = {{{}}}\n{}\n{body}",
+        fields.join(", "),
+        include_str!("lua/prelude.lua")
+    ))
+}
+
+pub static START: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/start.lua")));
+pub static CHECKPOINT: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/checkpoint.lua")));
+pub static HEARTBEAT: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/heartbeat.lua")));
+pub static FAIL: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/fail.lua")));
+pub static CANCEL: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/cancel.lua")));
+pub static CALLBACK: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/callback.lua")));
+pub static COMPENSATE: LazyLock<Script> =
+    LazyLock::new(|| about_an_operation(include_str!("lua/compensate.lua")));
+pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
+pub static UNCREATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/uncreate.lua")));
+pub static RELEASE_KEY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_table_names_every_field_once() {
+        let mut names: Vec<&str> = field::ALL.iter().map(|(name, _)| *name).collect();
+        let mut values: Vec<&str> = field::ALL.iter().map(|(_, value)| *value).collect();
+        names.sort_unstable();
+        values.sort_unstable();
+        names.dedup();
+        values.dedup();
+        assert_eq!(names.len(), field::ALL.len());
+        assert_eq!(values.len(), field::ALL.len());
+    }
+
+    #[test]
+    fn every_operation_script_uses_only_fields_of_the_table() {
+        let known: Vec<String> = field::ALL
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        let scripts = [
+            include_str!("lua/prelude.lua"),
+            include_str!("lua/start.lua"),
+            include_str!("lua/checkpoint.lua"),
+            include_str!("lua/heartbeat.lua"),
+            include_str!("lua/fail.lua"),
+            include_str!("lua/cancel.lua"),
+            include_str!("lua/callback.lua"),
+            include_str!("lua/compensate.lua"),
+        ];
+        for script in scripts {
+            for used in script.split("F.").skip(1) {
+                let name: String = used
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(known.contains(&name), "F.{name} is not a field");
+            }
+        }
+    }
+}
