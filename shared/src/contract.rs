@@ -1,8 +1,8 @@
 //! Wire types of the HTTP contract: header names, the status document and problems.
 
+use crate::ids::{OperationId, TenantId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Header names of the contract (lower case, as HTTP/2 and NATS tooling show them).
 pub mod headers {
@@ -140,7 +140,7 @@ pub struct OperationResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDocument {
-    pub operation_id: Uuid,
+    pub operation_id: OperationId,
     pub kind: String,
     pub status: OperationStatus,
     pub cancel_requested: bool,
@@ -149,7 +149,7 @@ pub struct StatusDocument {
     pub error: Option<Problem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<Workflow>,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub org_id: Option<String>,
     pub actor_id: Option<String>,
     pub correlation_id: String,
@@ -163,7 +163,7 @@ pub struct StatusDocument {
     pub callback: Option<CallbackState>,
     /// On a compensation: the operation it undoes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compensates: Option<Uuid>,
+    pub compensates: Option<OperationId>,
     /// On a compensated operation: the compensation and where it stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensation: Option<CompensationRef>,
@@ -173,7 +173,7 @@ pub struct StatusDocument {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompensationRef {
-    pub operation_id: Uuid,
+    pub operation_id: OperationId,
     pub status: OperationStatus,
 }
 

@@ -3,6 +3,8 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::ids::OperationId;
+
 use crate::clock;
 
 /// Per-item error for a missing, empty or non-string `name`.
@@ -30,8 +32,8 @@ pub fn entity_json(mut fields: Map<String, Value>, id: Uuid, created_millis: i64
 
 /// The id of the entity imported from item `index` of `operation`: the same on every run,
 /// so a re-run after a crash recognises its own entity.
-pub fn imported_id(operation: Uuid, index: u64) -> Uuid {
-    Uuid::new_v5(&operation, &index.to_be_bytes())
+pub fn imported_id(operation: OperationId, index: u64) -> Uuid {
+    Uuid::new_v5(&operation.0, &index.to_be_bytes())
 }
 
 #[cfg(test)]
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn imported_ids_are_stable_per_item() {
-        let op = Uuid::now_v7();
+        let op = OperationId::generate();
         assert_eq!(imported_id(op, 7), imported_id(op, 7));
         assert_ne!(imported_id(op, 7), imported_id(op, 8));
     }

@@ -71,7 +71,7 @@ impl Event {
         );
         Self {
             event: kind,
-            event_id: Uuid::new_v5(&operation.operation_id, name.as_bytes()),
+            event_id: Uuid::new_v5(&operation.operation_id.0, name.as_bytes()),
             occurred_at: clock::rfc3339(clock::now_millis()),
             operation,
         }

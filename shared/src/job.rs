@@ -6,9 +6,9 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
 use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, StatusDocument, headers};
+use crate::ids::{OperationId, TenantId};
 use crate::names::Names;
 
 /// The kinds of long-running operation, each declared once: its name in the status
@@ -50,12 +50,15 @@ impl OperationKind {
 #[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Job {
     /// Import the items stored under the operation into the tenant's sample entities.
-    BulkImportV1 { operation_id: Uuid, tenant_id: Uuid },
+    BulkImportV1 {
+        operation_id: OperationId,
+        tenant_id: TenantId,
+    },
     /// Delete the entities that the bulk import `compensates` created.
     CompensationV1 {
-        operation_id: Uuid,
-        tenant_id: Uuid,
-        compensates: Uuid,
+        operation_id: OperationId,
+        tenant_id: TenantId,
+        compensates: OperationId,
     },
 }
 
@@ -67,7 +70,7 @@ impl Job {
         }
     }
 
-    pub fn operation_id(&self) -> Uuid {
+    pub fn operation_id(&self) -> OperationId {
         match self {
             Self::BulkImportV1 { operation_id, .. } | Self::CompensationV1 { operation_id, .. } => {
                 *operation_id
@@ -75,7 +78,7 @@ impl Job {
         }
     }
 
-    pub fn tenant_id(&self) -> Uuid {
+    pub fn tenant_id(&self) -> TenantId {
         match self {
             Self::BulkImportV1 { tenant_id, .. } | Self::CompensationV1 { tenant_id, .. } => {
                 *tenant_id
@@ -84,7 +87,7 @@ impl Job {
     }
 
     /// On a compensation: the operation it undoes.
-    pub fn compensates(&self) -> Option<Uuid> {
+    pub fn compensates(&self) -> Option<OperationId> {
         match self {
             Self::BulkImportV1 { .. } => None,
             Self::CompensationV1 { compensates, .. } => Some(*compensates),
@@ -154,12 +157,12 @@ mod tests {
     #[test]
     fn wire_form_is_tagged_and_camel_case() {
         let job = Job::BulkImportV1 {
-            operation_id: Uuid::nil(),
-            tenant_id: Uuid::nil(),
+            operation_id: OperationId(uuid::Uuid::nil()),
+            tenant_id: TenantId(uuid::Uuid::nil()),
         };
         let json = serde_json::to_value(&job).unwrap();
         assert_eq!(json["type"], "BulkImportV1");
-        assert_eq!(json["operationId"], Uuid::nil().to_string());
+        assert_eq!(json["operationId"], uuid::Uuid::nil().to_string());
         assert_eq!(serde_json::from_value::<Job>(json).unwrap(), job);
     }
 

@@ -5,6 +5,7 @@
 //! - [`contract`]: header names and the wire types of the HTTP contract (status document,
 //!   problems).
 //! - [`job`] and [`event`]: the versioned messages carried by JetStream.
+//! - [`ids`]: `TenantId` and `OperationId`, never mixed up.
 //! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
 //! - [`store`]: the operation store in Valkey; every status transition is one script.
 //! - [`connect`]: connections with deadlines, and the JetStream topology declared at start.
@@ -28,6 +29,7 @@ pub mod dead_letter;
 pub mod delivery;
 pub mod entity;
 pub mod event;
+pub mod ids;
 pub mod job;
 pub mod metrics;
 pub mod names;

@@ -3,7 +3,7 @@
 //! share the hash tag `{<operation id>}`, keys of one tenant's domain data `{<tenant id>}`,
 //! so a Valkey cluster keeps each on one slot and the scripts stay single-slot.
 
-use uuid::Uuid;
+use crate::ids::{OperationId, TenantId};
 
 /// Names under one prefix.
 #[derive(Clone, Debug)]
@@ -29,7 +29,7 @@ impl Names {
 
     /// Subject of the job of one operation: `<prefix>.jobs.<kind>.<operation>`, so that
     /// the sweeper can ask the stream whether an operation's job is there.
-    pub fn job_subject(&self, kind: &str, operation: Uuid) -> String {
+    pub fn job_subject(&self, kind: &str, operation: OperationId) -> String {
         format!("{}.jobs.{kind}.{operation}", self.prefix)
     }
 
@@ -49,17 +49,17 @@ impl Names {
     }
 
     /// `<prefix>.events.<tenantId>.<operationId>.<event>`.
-    pub fn event_subject(&self, tenant: Uuid, operation: Uuid, event: &str) -> String {
+    pub fn event_subject(&self, tenant: TenantId, operation: OperationId, event: &str) -> String {
         format!("{}.events.{tenant}.{operation}.{event}", self.prefix)
     }
 
     /// Every event of one operation.
-    pub fn operation_events(&self, tenant: Uuid, operation: Uuid) -> String {
+    pub fn operation_events(&self, tenant: TenantId, operation: OperationId) -> String {
         format!("{}.events.{tenant}.{operation}.*", self.prefix)
     }
 
     /// Every event of one tenant.
-    pub fn tenant_events(&self, tenant: Uuid) -> String {
+    pub fn tenant_events(&self, tenant: TenantId) -> String {
         format!("{}.events.{tenant}.>", self.prefix)
     }
 
@@ -70,7 +70,7 @@ impl Names {
 
     /// Core NATS subject telling the worker that owns an operation to stop at its next
     /// checkpoint.
-    pub fn cancel_subject(&self, operation: Uuid) -> String {
+    pub fn cancel_subject(&self, operation: OperationId) -> String {
         format!("{}.cancel.{operation}", self.prefix)
     }
 
@@ -85,12 +85,12 @@ impl Names {
     }
 
     /// `<prefix>.deadletter.jobs.<operationId>`.
-    pub fn deadletter_job_subject(&self, operation: Uuid) -> String {
+    pub fn deadletter_job_subject(&self, operation: OperationId) -> String {
         format!("{}.deadletter.jobs.{operation}", self.prefix)
     }
 
     /// `<prefix>.deadletter.callbacks.<operationId>`.
-    pub fn deadletter_callback_subject(&self, operation: Uuid) -> String {
+    pub fn deadletter_callback_subject(&self, operation: OperationId) -> String {
         format!("{}.deadletter.callbacks.{operation}", self.prefix)
     }
 
@@ -122,37 +122,37 @@ impl Names {
     }
 
     /// An idempotency record: `scope` is a digest of method, path and key.
-    pub fn idempotency_key(&self, tenant: Uuid, scope: &str) -> String {
+    pub fn idempotency_key(&self, tenant: TenantId, scope: &str) -> String {
         format!("{}:tenant:{{{tenant}}}:idem:{scope}", self.prefix)
     }
 
     /// Hash holding an operation's record.
-    pub fn operation_key(&self, operation: Uuid) -> String {
+    pub fn operation_key(&self, operation: OperationId) -> String {
         format!("{}:op:{{{operation}}}", self.prefix)
     }
 
     /// List of an operation's input items, kept until it ends.
-    pub fn items_key(&self, operation: Uuid) -> String {
+    pub fn items_key(&self, operation: OperationId) -> String {
         format!("{}:op:{{{operation}}}:items", self.prefix)
     }
 
     /// List of an operation's per-item errors, in index order.
-    pub fn errors_key(&self, operation: Uuid) -> String {
+    pub fn errors_key(&self, operation: OperationId) -> String {
         format!("{}:op:{{{operation}}}:errors", self.prefix)
     }
 
     /// Sorted set of a tenant's operation ids (UUIDv7, so lexical order is creation order).
-    pub fn tenant_operations_key(&self, tenant: Uuid) -> String {
+    pub fn tenant_operations_key(&self, tenant: TenantId) -> String {
         format!("{}:tenant:{{{tenant}}}:ops", self.prefix)
     }
 
     /// Hash of a tenant's sample entities, id to JSON.
-    pub fn entities_key(&self, tenant: Uuid) -> String {
+    pub fn entities_key(&self, tenant: TenantId) -> String {
         format!("{}:tenant:{{{tenant}}}:entities", self.prefix)
     }
 
     /// Hash of a tenant's entity names, name to entity id.
-    pub fn entity_names_key(&self, tenant: Uuid) -> String {
+    pub fn entity_names_key(&self, tenant: TenantId) -> String {
         format!("{}:tenant:{{{tenant}}}:names", self.prefix)
     }
 }
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn keys_of_one_operation_share_a_hash_tag() {
         let names = Names::new("t1");
-        let id = Uuid::nil();
+        let id = OperationId(uuid::Uuid::nil());
         let tag = format!("{{{id}}}");
         assert!(names.operation_key(id).contains(&tag));
         assert!(names.items_key(id).contains(&tag));

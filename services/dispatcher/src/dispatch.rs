@@ -14,11 +14,11 @@ use shared::contract::StatusDocument;
 use shared::dead_letter::{self, Letter};
 use shared::delivery::Delivery;
 use shared::event::Event;
+use shared::ids::OperationId;
 use shared::metrics::OutcomeLabels;
 use shared::runner::{Failure, Handler, Outcome};
 use shared::store::CallbackProgress;
 use tracing::field::{self, Empty};
-use uuid::Uuid;
 
 use crate::delivery::{self, Attempt, Webhook};
 
@@ -163,7 +163,7 @@ fn record_span_fields(event: &Event) {
 }
 
 /// The operation an event is for: `<prefix>.events.<tenant>.<operation>.<event>`.
-fn operation_of(message: &jetstream::Message) -> Option<Uuid> {
+fn operation_of(message: &jetstream::Message) -> Option<OperationId> {
     message.subject.rsplit('.').nth(1)?.parse().ok()
 }
 

@@ -14,9 +14,9 @@ use shared::clock;
 use shared::connect::DEADLINE;
 use shared::contract::{OperationStatus, Problem, headers};
 use shared::event::{Event, EventKind};
+use shared::ids::OperationId;
 use shared::job::{self, Job};
 use shared::store::{CallbackTarget, FailOutcome, NewOperation, Record};
-use uuid::Uuid;
 
 use utoipa::ToSchema;
 
@@ -42,7 +42,7 @@ pub struct Plan<'a> {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Accepted {
-    operation_id: Uuid,
+    operation_id: OperationId,
     status: OperationStatus,
     status_url: String,
     estimated_completion_time: String,
@@ -182,7 +182,7 @@ async fn publish(state: &AppState, record: &Record, job: &Job) -> Result<(), asy
 /// The job may not be queued: end the operation as failed, so that nothing waits on it.
 /// If the job did reach JetStream after all, its worker finds the operation ended and
 /// drops it.
-async fn give_up(state: &AppState, operation: Uuid) {
+async fn give_up(state: &AppState, operation: OperationId) {
     let deps = state.deps();
     let mut problem = Problem::new(
         503,

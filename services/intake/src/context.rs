@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use shared::contract::{Workflow, headers};
-use uuid::Uuid;
+use shared::ids::TenantId;
 
 use crate::problem::ApiError;
 
@@ -15,7 +15,7 @@ pub struct CorrelationId(pub String);
 /// Who is asking, and on whose behalf: the headers every `/api` request may carry.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
-    pub tenant: Uuid,
+    pub tenant: TenantId,
     pub org: Option<String>,
     pub actor: Option<String>,
     pub correlation: String,
@@ -35,7 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
                     "The X-Tenant-Id header is required.",
                 ));
             }
-            Some(value) => value.parse::<Uuid>().map_err(|_| {
+            Some(value) => value.parse::<TenantId>().map_err(|_| {
                 ApiError::bad_request("tenant-invalid", "X-Tenant-Id must be a UUID.")
             })?,
         };
@@ -62,7 +62,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
 /// The tenant of an event stream: `X-Tenant-Id`, else `?tenantId=` (a browser's
 /// `EventSource` cannot send headers; contract §7a). The header wins when both are sent.
 #[derive(Clone, Copy, Debug)]
-pub struct StreamTenant(pub Uuid);
+pub struct StreamTenant(pub TenantId);
 
 impl<S: Send + Sync> FromRequestParts<S> for StreamTenant {
     type Rejection = ApiError;
@@ -90,7 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for StreamTenant {
 
 /// The id in a resource's path; one that is not a UUID names nothing, so it is `404`, like
 /// an unknown id or another tenant's.
-pub fn id_in_path(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+pub fn id_in_path<Id: std::str::FromStr>(raw: &str, what: &str) -> Result<Id, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found(what))
 }
 

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use shared::connect::DEADLINE;
 use shared::event::EventKind;
+use shared::ids::{OperationId, TenantId};
 use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
@@ -37,8 +38,8 @@ pub enum Start {
 /// The operation whose terminal event ends a stream.
 #[derive(Clone, Copy, Debug)]
 pub struct Ending {
-    pub tenant: Uuid,
-    pub operation: Uuid,
+    pub tenant: TenantId,
+    pub operation: OperationId,
 }
 
 /// How long an operation-events stream waits for the terminal event of an operation whose

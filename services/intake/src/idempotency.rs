@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use shared::contract::headers;
+use shared::ids::TenantId;
 use shared::store::{Reservation, StoredAnswer};
-use uuid::Uuid;
 
 use crate::context::text;
 use crate::problem::ApiError;
@@ -38,7 +38,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    let Some(tenant) = text(req.headers(), headers::TENANT_ID).and_then(|t| t.parse::<Uuid>().ok())
+    let Some(tenant) =
+        text(req.headers(), headers::TENANT_ID).and_then(|t| t.parse::<TenantId>().ok())
     else {
         return next.run(req).await;
     };
@@ -99,7 +100,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
 /// Stores the answer for the key, or releases the key when the answer is not to be kept.
 async fn settle(
     state: &AppState,
-    tenant: Uuid,
+    tenant: TenantId,
     scope: &str,
     fingerprint: &str,
     token: &str,

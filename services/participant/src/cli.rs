@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use shared::config::{ConnectionConfig, Settings};
-use uuid::Uuid;
+use shared::ids::{OperationId, TenantId};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,7 +68,7 @@ pub struct ClientArgs {
         env = "Client__TenantId",
         default_value = "00000000-0000-0000-0000-000000000001"
     )]
-    pub tenant: Uuid,
+    pub tenant: TenantId,
 }
 
 #[derive(Args, Debug)]
@@ -84,7 +84,7 @@ pub struct OperationArgs {
     #[command(flatten)]
     pub client: ClientArgs,
     /// The operation id.
-    pub id: Uuid,
+    pub id: OperationId,
 }
 
 #[derive(Args, Debug)]
@@ -108,7 +108,7 @@ pub struct EventsArgs {
     pub connection: ConnectionConfig,
     /// Only this tenant's events.
     #[arg(long = "tenant")]
-    pub tenant: Option<Uuid>,
+    pub tenant: Option<TenantId>,
 }
 
 #[cfg(test)]

@@ -6,15 +6,15 @@ use serde_json::{Map, Value};
 use shared::clock;
 use shared::contract::ItemError;
 use shared::entity::{self, DUPLICATE, NAME_REQUIRED};
+use shared::ids::TenantId;
 use shared::store::EntityCreated;
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::kind::{BATCH, Batch, BatchOutcome, JobError, Kind};
 
 /// Imports the operation's stored items into `tenant`'s sample entities.
 pub struct BulkImport {
-    pub tenant: Uuid,
+    pub tenant: TenantId,
 }
 
 impl Kind for BulkImport {

@@ -7,20 +7,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::StreamExt;
+use shared::ids::OperationId;
 use shared::names::Names;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 /// The operations this worker is running, each with the token its job watches.
 #[derive(Default)]
 pub struct Cancels {
-    running: Mutex<HashMap<Uuid, CancellationToken>>,
+    running: Mutex<HashMap<OperationId, CancellationToken>>,
 }
 
 /// A running operation's place in [`Cancels`]; leaves it when dropped.
 pub struct Registration {
     cancels: Arc<Cancels>,
-    operation: Uuid,
+    operation: OperationId,
     pub token: CancellationToken,
 }
 
@@ -31,7 +31,7 @@ impl Drop for Registration {
 }
 
 impl Cancels {
-    pub fn register(self: &Arc<Self>, operation: Uuid) -> Registration {
+    pub fn register(self: &Arc<Self>, operation: OperationId) -> Registration {
         let token = CancellationToken::new();
         self.table().insert(operation, token.clone());
         Registration {
@@ -65,14 +65,14 @@ impl Cancels {
                 .subject
                 .rsplit('.')
                 .next()
-                .and_then(|id| id.parse::<Uuid>().ok());
+                .and_then(|id| id.parse::<OperationId>().ok());
             if let Some(token) = operation.and_then(|op| self.table().get(&op).cloned()) {
                 token.cancel();
             }
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, CancellationToken>> {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<OperationId, CancellationToken>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -7,6 +7,7 @@
 use async_nats::jetstream::context::PublishAckFuture;
 use shared::entity;
 use shared::event::{Event, EventKind};
+use shared::ids::{OperationId, TenantId};
 use shared::runner::Failure;
 use uuid::Uuid;
 
@@ -15,8 +16,8 @@ use crate::kind::{BATCH, Batch, BatchOutcome, JobError, Kind};
 
 /// Deletes the entities that the import `original` of `tenant` created.
 pub struct Compensation {
-    pub tenant: Uuid,
-    pub original: Uuid,
+    pub tenant: TenantId,
+    pub original: OperationId,
 }
 
 impl Kind for Compensation {

@@ -9,8 +9,8 @@ use async_nats::jetstream;
 use shared::contract::Problem;
 use shared::dead_letter::{self, Letter};
 use shared::delivery::Delivery;
+use shared::ids::OperationId;
 use shared::runner::Failure;
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::ending;
@@ -23,7 +23,7 @@ pub const UNREADABLE: &str = "unreadable-payload";
 pub async fn give_up(
     ctx: &Context,
     message: &jetstream::Message,
-    operation: Uuid,
+    operation: OperationId,
     delivery: Delivery,
     failure: &Failure,
 ) -> anyhow::Result<()> {

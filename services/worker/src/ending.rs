@@ -4,8 +4,8 @@
 use shared::clock;
 use shared::contract::Problem;
 use shared::event::{Event, EventKind};
+use shared::ids::OperationId;
 use shared::store::{FailOutcome, Record};
-use uuid::Uuid;
 
 use crate::context::Context;
 
@@ -24,7 +24,7 @@ pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result
 /// delivery that fails it (0: none).
 pub async fn fail(
     ctx: &Context,
-    operation: Uuid,
+    operation: OperationId,
     attempt: u64,
     problem: &Problem,
 ) -> anyhow::Result<()> {

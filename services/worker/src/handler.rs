@@ -7,10 +7,10 @@ use std::sync::Arc;
 use async_nats::jetstream;
 use shared::contract::headers;
 use shared::delivery::Delivery;
+use shared::ids::OperationId;
 use shared::job::Job;
 use shared::runner::{Failure, Handler, Outcome};
 use tracing::field;
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::{dead_letter, kinds};
@@ -75,6 +75,6 @@ impl Handler for Jobs {
 }
 
 /// The operation a job is for: the last token of its subject.
-fn operation_of(message: &jetstream::Message) -> Option<Uuid> {
+fn operation_of(message: &jetstream::Message) -> Option<OperationId> {
     message.subject.rsplit('.').next()?.parse().ok()
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 use async_nats::jetstream::{self, AckKind};
 use shared::clock;
 use shared::delivery::Delivery;
+use shared::ids::OperationId;
 use shared::store::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use uuid::Uuid;
 
 /// Beats at least this often; more often when the ack wait is short.
 const MAX_INTERVAL: Duration = Duration::from_secs(2);
@@ -34,7 +34,7 @@ impl Heartbeat {
     pub fn start(
         store: Store,
         message: Arc<jetstream::Message>,
-        operation: Uuid,
+        operation: OperationId,
         delivery: Delivery,
         ack_wait: Duration,
         superseded: CancellationToken,

@@ -4,9 +4,9 @@
 use std::future::Future;
 
 use async_nats::jetstream::context::PublishAckFuture;
+use shared::ids::OperationId;
 use shared::runner::Failure;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::context::Context;
 
@@ -15,7 +15,7 @@ pub const BATCH: usize = 250;
 
 /// One batch to work on.
 pub struct Batch<'a> {
-    pub operation: Uuid,
+    pub operation: OperationId,
     /// Index of its first unit of work.
     pub start: u64,
     /// Units of work in the whole operation.

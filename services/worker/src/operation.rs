@@ -10,10 +10,10 @@ use async_nats::jetstream::{self, context::PublishAckFuture};
 use shared::clock;
 use shared::delivery::Delivery;
 use shared::event::{Event, EventKind};
+use shared::ids::OperationId;
 use shared::runner::{Failure, Outcome};
 use shared::store::{Checkpoint, CheckpointOutcome, Claim};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::ending;
@@ -27,7 +27,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 pub async fn run<K: Kind>(
     ctx: &Context,
     message: Arc<jetstream::Message>,
-    operation: Uuid,
+    operation: OperationId,
     delivery: Delivery,
     kind: &K,
 ) -> Outcome {
@@ -41,7 +41,7 @@ pub async fn run<K: Kind>(
 async fn work<K: Kind>(
     ctx: &Context,
     message: Arc<jetstream::Message>,
-    operation: Uuid,
+    operation: OperationId,
     delivery: Delivery,
     kind: &K,
 ) -> Result<Outcome, JobError> {

@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
 use shared::clock;
 use shared::contract::{OperationStatus, Problem};
+use shared::ids::OperationId;
 use shared::job::{self, Job};
 use shared::store::Record;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::ending;
@@ -123,7 +123,7 @@ async fn job_is_queued(ctx: &Context, jobs: &Stream<()>, job: &Job) -> anyhow::R
     }
 }
 
-async fn give_up(ctx: &Context, operation: Uuid) -> anyhow::Result<()> {
+async fn give_up(ctx: &Context, operation: OperationId) -> anyhow::Result<()> {
     let problem = Problem::new(
         500,
         "never-started",

@@ -1,6 +1,6 @@
 //! The dispatcher's side of an operation: where its webhooks go, and how they fare.
 
-use uuid::Uuid;
+use crate::ids::OperationId;
 
 use super::create::CallbackTarget;
 use super::record::field;
@@ -46,7 +46,7 @@ impl Store {
     /// gone).
     pub async fn callback_standing(
         &self,
-        operation: Uuid,
+        operation: OperationId,
     ) -> Result<Option<CallbackStanding>, StoreError> {
         let mut fields = redis::cmd("HMGET");
         fields
@@ -72,7 +72,7 @@ impl Store {
     /// Records how the webhook stands, unless it is already settled; true when recorded.
     pub async fn record_callback(
         &self,
-        operation: Uuid,
+        operation: OperationId,
         progress: &CallbackProgress,
     ) -> Result<bool, StoreError> {
         let (status, attempts, last_error) = match progress {
@@ -98,7 +98,7 @@ impl Store {
 
 /// `lua/callback.lua`: 1 when recorded.
 struct RecordCallback<'a> {
-    operation: Uuid,
+    operation: OperationId,
     status: &'static str,
     attempts: u64,
     last_error: &'a str,

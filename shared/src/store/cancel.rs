@@ -1,7 +1,8 @@
 //! Cancelling an operation (contract §2 `DELETE`): one script decides by its status.
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
-use uuid::Uuid;
+
+use crate::ids::{OperationId, TenantId};
 
 use super::lua::{self, Call, Tagged};
 use super::record::{self, Record};
@@ -25,8 +26,8 @@ impl Store {
     /// Cancels an operation of `tenant` (contract §2 `DELETE`).
     pub async fn cancel(
         &self,
-        tenant: Uuid,
-        operation: Uuid,
+        tenant: TenantId,
+        operation: OperationId,
         now_millis: i64,
     ) -> Result<CancelOutcome, StoreError> {
         let call = Cancel {
@@ -49,8 +50,8 @@ impl Store {
 
 /// `lua/cancel.lua`.
 struct Cancel {
-    tenant: Uuid,
-    operation: Uuid,
+    tenant: TenantId,
+    operation: OperationId,
     now_millis: i64,
     retention_secs: u64,
 }

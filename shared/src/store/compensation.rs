@@ -1,7 +1,8 @@
 //! Naming the compensation of a completed operation, once.
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
-use uuid::Uuid;
+
+use crate::ids::{OperationId, TenantId};
 
 use super::lua::{self, Call};
 use super::{Store, StoreError};
@@ -14,7 +15,7 @@ pub enum CompensationStart {
     /// The given id is now the original's compensation: create it.
     New,
     /// The original already has this compensation.
-    Existing(Uuid),
+    Existing(OperationId),
     /// The original is not completed (it is in this status).
     NotCompleted(OperationStatus),
     /// Unknown, or another tenant's.
@@ -26,9 +27,9 @@ impl Store {
     /// unless one was named before.
     pub async fn begin_compensation(
         &self,
-        tenant: Uuid,
-        original: Uuid,
-        compensation: Uuid,
+        tenant: TenantId,
+        original: OperationId,
+        compensation: OperationId,
     ) -> Result<CompensationStart, StoreError> {
         let call = NameCompensation {
             tenant,
@@ -41,9 +42,9 @@ impl Store {
 
 /// `lua/compensate.lua`.
 struct NameCompensation {
-    tenant: Uuid,
-    original: Uuid,
-    compensation: Uuid,
+    tenant: TenantId,
+    original: OperationId,
+    compensation: OperationId,
 }
 
 impl Call for NameCompensation {

@@ -3,6 +3,8 @@
 use redis::{Script, ScriptInvocation};
 use uuid::Uuid;
 
+use crate::ids::TenantId;
+
 use super::lua::{self, Call};
 use super::{Store, StoreError};
 use crate::names::Names;
@@ -20,7 +22,7 @@ impl Store {
     /// that name, or has it under the same id (the same item, re-run after a crash).
     pub async fn import_entities(
         &self,
-        tenant: Uuid,
+        tenant: TenantId,
         entities: &[(String, Uuid, String)],
     ) -> Result<Vec<EntityCreated>, StoreError> {
         if entities.is_empty() {
@@ -41,7 +43,7 @@ impl Store {
 
     /// Deletes the tenant's entities of these ids (and their names); returns how many
     /// existed.
-    pub async fn delete_entities(&self, tenant: Uuid, ids: &[Uuid]) -> Result<u64, StoreError> {
+    pub async fn delete_entities(&self, tenant: TenantId, ids: &[Uuid]) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -49,7 +51,7 @@ impl Store {
     }
 
     /// One entity of the tenant, as stored JSON.
-    pub async fn entity(&self, tenant: Uuid, id: Uuid) -> Result<Option<String>, StoreError> {
+    pub async fn entity(&self, tenant: TenantId, id: Uuid) -> Result<Option<String>, StoreError> {
         let mut get = redis::cmd("HGET");
         get.arg(self.names.entities_key(tenant)).arg(id.to_string());
         self.query(&get).await
@@ -58,7 +60,7 @@ impl Store {
 
 /// `lua/import.lua`: one flag per entity, 1 when created (now or by an earlier run).
 struct Import<'a> {
-    tenant: Uuid,
+    tenant: TenantId,
     entities: &'a [(String, Uuid, String)],
 }
 
@@ -81,7 +83,7 @@ impl Call for Import<'_> {
 
 /// `lua/uncreate.lua`: how many entities were deleted now.
 struct Uncreate<'a> {
-    tenant: Uuid,
+    tenant: TenantId,
     ids: &'a [Uuid],
 }
 

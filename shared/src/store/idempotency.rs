@@ -9,6 +9,8 @@ use redis::{Script, ScriptInvocation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::ids::TenantId;
+
 use super::lua::{self, Call};
 use super::{Store, StoreError};
 use crate::names::Names;
@@ -57,7 +59,7 @@ impl Store {
     /// `fingerprint`, or says what holds it.
     pub async fn reserve_idempotency_key(
         &self,
-        tenant: Uuid,
+        tenant: TenantId,
         scope: &str,
         fingerprint: &str,
     ) -> Result<Reservation, StoreError> {
@@ -96,7 +98,7 @@ impl Store {
     /// Stores the answer of the request that holds the reservation, for `retention`.
     pub async fn complete_idempotency_key(
         &self,
-        tenant: Uuid,
+        tenant: TenantId,
         scope: &str,
         fingerprint: &str,
         answer: StoredAnswer,
@@ -119,7 +121,7 @@ impl Store {
     /// retry with the same key.
     pub async fn release_idempotency_key(
         &self,
-        tenant: Uuid,
+        tenant: TenantId,
         scope: &str,
         fingerprint: &str,
         token: &str,

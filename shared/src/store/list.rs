@@ -1,6 +1,6 @@
 //! The tenant's operations, newest first, paged by id (UUIDv7 ids sort by creation).
 
-use uuid::Uuid;
+use crate::ids::{OperationId, TenantId};
 
 use super::record::Record;
 use super::{Store, StoreError};
@@ -11,7 +11,7 @@ use crate::contract::OperationStatus;
 pub struct OperationPage {
     pub operations: Vec<Record>,
     /// The last id examined, when more may follow.
-    pub next_after: Option<Uuid>,
+    pub next_after: Option<OperationId>,
 }
 
 /// Ids read from the tenant index per round trip while paging.
@@ -25,10 +25,10 @@ impl Store {
     /// the id `after` (exclusive).
     pub async fn operations(
         &self,
-        tenant: Uuid,
+        tenant: TenantId,
         status: Option<OperationStatus>,
         limit: usize,
-        after: Option<Uuid>,
+        after: Option<OperationId>,
     ) -> Result<OperationPage, StoreError> {
         let index = self.names.tenant_operations_key(tenant);
         let mut found = Vec::new();
@@ -45,7 +45,7 @@ impl Store {
                 .arg(0)
                 .arg(INDEX_BATCH);
             let ids: Vec<String> = self.query(&range).await?;
-            let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+            let ids: Vec<OperationId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
             let batch_len = ids.len();
             let records = self.records(&ids).await?;
             let mut expired = Vec::new();

@@ -1,7 +1,7 @@
 //! The sweeper's work list: operations accepted but maybe not yet started, by creation
 //! time.
 
-use uuid::Uuid;
+use crate::ids::OperationId;
 
 use super::{Store, StoreError};
 
@@ -12,7 +12,7 @@ impl Store {
         &self,
         created_before_millis: i64,
         limit: usize,
-    ) -> Result<Vec<Uuid>, StoreError> {
+    ) -> Result<Vec<OperationId>, StoreError> {
         let mut range = redis::cmd("ZRANGEBYSCORE");
         range
             .arg(self.names.pending_key())
@@ -26,7 +26,7 @@ impl Store {
     }
 
     /// Takes operations off the sweeper's work list.
-    pub async fn forget_pending(&self, operations: &[Uuid]) -> Result<(), StoreError> {
+    pub async fn forget_pending(&self, operations: &[OperationId]) -> Result<(), StoreError> {
         self.remove_members(&self.names.pending_key(), operations)
             .await
     }
@@ -35,12 +35,12 @@ impl Store {
     pub(super) async fn remove_members(
         &self,
         key: &str,
-        members: &[Uuid],
+        members: &[OperationId],
     ) -> Result<(), StoreError> {
         if members.is_empty() {
             return Ok(());
         }
-        let members: Vec<String> = members.iter().map(Uuid::to_string).collect();
+        let members: Vec<String> = members.iter().map(OperationId::to_string).collect();
         let mut remove = redis::cmd("ZREM");
         remove.arg(key).arg(members);
         self.query(&remove).await

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use uuid::Uuid;
+use crate::ids::{OperationId, TenantId};
 
 use super::record::{self, Record, field};
 use super::{Store, StoreError};
@@ -13,8 +13,8 @@ impl Store {
     /// The record of an operation of `tenant`; `None` when unknown or another tenant's.
     pub async fn operation(
         &self,
-        tenant: Uuid,
-        operation: Uuid,
+        tenant: TenantId,
+        operation: OperationId,
     ) -> Result<Option<Record>, StoreError> {
         let mut records = self.records(&[operation]).await?;
         Ok(records
@@ -24,12 +24,12 @@ impl Store {
     }
 
     /// The record of an operation, whoever's it is (for the worker's own bookkeeping).
-    pub async fn record(&self, operation: Uuid) -> Result<Option<Record>, StoreError> {
+    pub async fn record(&self, operation: OperationId) -> Result<Option<Record>, StoreError> {
         Ok(self.records(&[operation]).await?.pop().flatten())
     }
 
     /// Records (hash and errors) of several operations in one round trip, in order.
-    pub async fn records(&self, ids: &[Uuid]) -> Result<Vec<Option<Record>>, StoreError> {
+    pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Record>>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use uuid::Uuid;
+use crate::ids::OperationId;
 
 use super::StoreError;
 use crate::clock;
@@ -73,7 +73,7 @@ pub struct Record {
     /// The W3C `traceparent` of the request that started it.
     pub traceparent: Option<String>,
     /// The compensation started for it, if any (its status is read with the record).
-    pub compensation_id: Option<Uuid>,
+    pub compensation_id: Option<OperationId>,
     /// Its job's wire form, as first published.
     pub job: Option<String>,
     /// The delivery that owns it while it runs (and the last one, once it ended).
@@ -82,7 +82,7 @@ pub struct Record {
 
 /// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
 pub fn parse(
-    operation: Uuid,
+    operation: OperationId,
     hash: &HashMap<String, String>,
     errors: &[String],
 ) -> Result<Record, StoreError> {

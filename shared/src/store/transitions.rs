@@ -4,7 +4,8 @@
 //! refused, atomically.
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
-use uuid::Uuid;
+
+use crate::ids::OperationId;
 
 use super::lua::{self, Call, Tagged};
 use super::record::{self, Record, field};
@@ -70,7 +71,7 @@ pub enum FailOutcome {
 
 /// `lua/start.lua`.
 struct Start {
-    operation: Uuid,
+    operation: OperationId,
     delivery: Delivery,
     now_millis: i64,
     items: usize,
@@ -119,7 +120,7 @@ impl FromRedisValue for Started {
 
 /// `lua/checkpoint.lua`.
 struct RecordCheckpoint<'a> {
-    operation: Uuid,
+    operation: OperationId,
     checkpoint: &'a Checkpoint<'a>,
     retention_secs: u64,
 }
@@ -170,7 +171,7 @@ impl FromRedisValue for Recorded {
 
 /// `lua/heartbeat.lua`: 1 while the delivery owns the running operation.
 struct Beat {
-    operation: Uuid,
+    operation: OperationId,
     delivery: Delivery,
     now_millis: i64,
 }
@@ -192,7 +193,7 @@ impl Call for Beat {
 
 /// `lua/fail.lua`.
 struct Fail<'a> {
-    operation: Uuid,
+    operation: OperationId,
     attempt: u64,
     now_millis: i64,
     problem_json: &'a str,
@@ -241,7 +242,7 @@ impl Store {
     /// connection's pipeline).
     pub async fn claim(
         &self,
-        operation: Uuid,
+        operation: OperationId,
         delivery: Delivery,
         batch: usize,
         now_millis: i64,
@@ -275,7 +276,7 @@ impl Store {
     /// completes in the same step.
     pub async fn checkpoint(
         &self,
-        operation: Uuid,
+        operation: OperationId,
         checkpoint: &Checkpoint<'_>,
     ) -> Result<CheckpointOutcome, StoreError> {
         let call = RecordCheckpoint {
@@ -306,7 +307,7 @@ impl Store {
     /// does not.
     pub async fn heartbeat(
         &self,
-        operation: Uuid,
+        operation: OperationId,
         delivery: Delivery,
         now_millis: i64,
     ) -> Result<bool, StoreError> {
@@ -322,7 +323,7 @@ impl Store {
     /// the intake or the sweeper). Returns the outcome and, when it failed now, its record.
     pub async fn fail_operation(
         &self,
-        operation: Uuid,
+        operation: OperationId,
         attempt: u64,
         problem: &Problem,
         now_millis: i64,

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use shared::contract::{FieldError, Problem};
+use shared::ids::OperationId;
 use shared::job::Job;
-use uuid::Uuid;
 
 use crate::accept::{self, Accepted, Plan};
 use crate::body::JsonBody;
@@ -53,7 +53,7 @@ pub async fn submit(
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let plan = Plan {
         job: Job::BulkImportV1 {
-            operation_id: Uuid::now_v7(),
+            operation_id: OperationId::generate(),
             tenant_id: ctx.tenant,
         },
         items: &items,

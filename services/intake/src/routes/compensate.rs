@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use shared::contract::{OperationStatus, Problem};
+use shared::ids::OperationId;
 use shared::job::Job;
 use shared::store::CompensationStart;
-use uuid::Uuid;
 
 use crate::accept::{self, Accepted, Plan};
 use crate::callback_target;
@@ -40,14 +40,14 @@ pub async fn compensate(
     Path(id): Path<String>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let original = id_in_path(&id, "operation")?;
+    let original: OperationId = id_in_path(&id, "operation")?;
     let store = &state.deps().store;
     let record = store
         .operation(ctx.tenant, original)
         .await?
         .ok_or_else(|| ApiError::not_found("operation"))?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
-    let candidate = Uuid::now_v7();
+    let candidate = OperationId::generate();
     match store
         .begin_compensation(ctx.tenant, original, candidate)
         .await?

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use shared::contract::{FieldError, Problem};
+use shared::ids::OperationId;
 
 use crate::context::{StreamTenant, id_in_path};
 use crate::event_stream::{self, Ending, Start};
@@ -38,7 +39,7 @@ pub async fn operation(
     Path(id): Path<String>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let operation = id_in_path(&id, "operation")?;
+    let operation: OperationId = id_in_path(&id, "operation")?;
     let start = cursor(request_headers.get(LAST_EVENT_ID), "Last-Event-ID")?
         .map_or(Start::All, Start::After);
     state

@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shared::contract::{OperationStatus, Problem, StatusDocument};
+use shared::ids::OperationId;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::accept::POLL_AFTER_SECS;
 use crate::context::{RequestContext, id_in_path};
@@ -21,7 +21,7 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Monitor {
-    id: Uuid,
+    id: OperationId,
     status: MonitorStatus,
     /// 0 to 100.
     percent_complete: u8,
@@ -122,6 +122,7 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
+    use uuid::Uuid;
 
     use super::*;
 

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use shared::contract::{FieldError, OperationStatus, StatusDocument};
+use shared::ids::OperationId;
 use shared::store::Record;
 use uuid::Uuid;
 
@@ -193,13 +194,13 @@ fn invalid_query(name: &str, detail: &str) -> ApiError {
     .with_code("invalid-query")
 }
 
-fn encode_cursor(after: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(after.as_bytes())
+fn encode_cursor(after: OperationId) -> String {
+    URL_SAFE_NO_PAD.encode(after.0.as_bytes())
 }
 
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
+fn decode_cursor(cursor: &str) -> Option<OperationId> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    Uuid::from_slice(&bytes).ok()
+    Uuid::from_slice(&bytes).ok().map(OperationId)
 }
 
 #[cfg(test)]
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let id = Uuid::now_v7();
+        let id = OperationId::generate();
         assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
         assert_eq!(decode_cursor("not a cursor"), None);
     }
