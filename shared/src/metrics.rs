@@ -34,6 +34,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DependencyLabels {
     pub dependency: String,
 }
@@ -58,6 +63,11 @@ pub struct Metrics {
     pub webhook_attempts: Family<OutcomeLabels, Counter>,
     /// 1 while a dependency answers, 0 while it does not.
     pub dependency_up: Family<DependencyLabels, Gauge>,
+    /// Connections the intake holds open now.
+    pub http_connections: Gauge,
+    /// Clients the HTTP edge cut off or refused, by reason (a deadline missed, a limit
+    /// passed).
+    pub http_cutoffs: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -109,6 +119,18 @@ impl Default for Metrics {
             "Whether a dependency answers (1) or not (0)",
             dependency_up.clone(),
         );
+        let http_connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open now",
+            http_connections.clone(),
+        );
+        let http_cutoffs = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "http_cutoffs",
+            "Clients cut off or refused by the HTTP edge, by reason",
+            http_cutoffs.clone(),
+        );
         Self {
             registry,
             requests,
@@ -119,6 +141,8 @@ impl Default for Metrics {
             jobs_ack_pending,
             webhook_attempts,
             dependency_up,
+            http_connections,
+            http_cutoffs,
         }
     }
 }
@@ -140,6 +164,15 @@ impl Metrics {
                 dependency: dependency.to_owned(),
             })
             .set(i64::from(up));
+    }
+
+    /// Counts a client cut off by the HTTP edge for `reason`.
+    pub fn cutoff(&self, reason: &str) {
+        self.http_cutoffs
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// The text exposition format.
