@@ -16,6 +16,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
 
+use crate::edge::limit_request;
 use crate::idempotency::idempotency;
 use crate::middleware::{finish, negotiate, tag_route};
 use crate::problem::ApiError;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
+        .layer(from_fn_with_state(state.clone(), limit_request))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(negotiate))
         .layer(from_fn_with_state(state.clone(), finish))
