@@ -103,7 +103,12 @@ pub async fn run(stage: &mut Stage, report: &mut Report) -> anyhow::Result<()> {
         &after_crowd,
     ));
 
+    let meter = Meter::start(&[("intake", std::slice::from_ref(&intake))]);
     let again = burst(&base, tenant, connections, "again", window).await?;
+    stage
+        .cpu
+        .rows
+        .push(meter.finish("hostile part: the normal burst alone again"));
     intake.check_running()?;
     let after_again = EdgeFigures::scrape(&base).await?;
     let case = "normal burst alone again, the crowd gone".to_owned();
