@@ -11,12 +11,15 @@
 //! - [`arrivals`]: completion events and webhook arrivals by operation id.
 //! - [`ceilings`] and [`receiver`]: servers in this process (publish-only and no-I/O
 //!   ceilings, the webhook receiver) and the bare signed POST.
-//! - [`intake`], [`e2e`], [`webhooks`]: the three parts; [`report`]: the tables.
+//! - [`crowd`]: idle and slowloris connections held open against the intake.
+//! - [`intake`], [`e2e`], [`webhooks`], [`hostile`]: the four parts; [`report`]: the tables.
 
 pub mod arrivals;
 pub mod ceilings;
 pub mod cpu;
+pub mod crowd;
 pub mod e2e;
+pub mod hostile;
 pub mod intake;
 pub mod load;
 pub mod options;
@@ -95,6 +98,9 @@ async fn parts(
     }
     if stage.options.runs(Part::Webhooks) {
         webhooks::run(stage, report, figures).await?;
+    }
+    if stage.options.runs(Part::Hostile) {
+        hostile::run(stage, report).await?;
     }
     Ok(())
 }

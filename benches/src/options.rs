@@ -32,6 +32,12 @@ pub struct Options {
     /// Jobs one worker process runs at once (`--concurrency` of `participant worker`).
     #[arg(long, default_value_t = 16)]
     pub worker_concurrency: u16,
+    /// Idle keep-alive connections of the hostile part (a tenth with `--quick`).
+    #[arg(long, default_value_t = 2000)]
+    pub idle_clients: usize,
+    /// Slowloris connections of the hostile part (a tenth with `--quick`).
+    #[arg(long, default_value_t = 1000)]
+    pub slowloris_clients: usize,
     /// `RUST_LOG` of the role processes (their logs go to files that are removed at the end).
     #[arg(long, default_value = "info")]
     pub role_log: String,
@@ -46,6 +52,8 @@ pub enum Part {
     E2e,
     /// Webhook deliveries beside the bare signed-POST rate.
     Webhooks,
+    /// The intake's burst alone and beside thousands of idle and slowloris connections.
+    Hostile,
 }
 
 impl Options {
@@ -71,6 +79,12 @@ impl Options {
     /// Concurrent keep-alive connections of the intake cells.
     pub fn intake_connections(&self) -> Vec<usize> {
         if self.quick { vec![8] } else { vec![1, 8, 64] }
+    }
+
+    /// The hostile crowd: idle and slowloris connections.
+    pub fn hostile_crowd(&self) -> (usize, usize) {
+        let share = if self.quick { 10 } else { 1 };
+        (self.idle_clients / share, self.slowloris_clients / share)
     }
 
     /// Worker process counts of the end-to-end cells.

@@ -34,6 +34,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DependencyLabels {
     pub dependency: String,
 }
@@ -60,6 +65,11 @@ pub struct Metrics {
     pub dependency_up: Family<DependencyLabels, Gauge>,
     /// Server-sent event streams this intake serves now.
     pub event_streams_open: Gauge,
+    /// Connections the intake holds open now.
+    pub http_connections: Gauge,
+    /// Clients the HTTP edge cut off or refused, by reason (a deadline missed, a limit
+    /// passed).
+    pub http_cutoffs: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -117,6 +127,18 @@ impl Default for Metrics {
             "Server-sent event streams this intake serves now",
             event_streams_open.clone(),
         );
+        let http_connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open now",
+            http_connections.clone(),
+        );
+        let http_cutoffs = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "http_cutoffs",
+            "Clients cut off or refused by the HTTP edge, by reason",
+            http_cutoffs.clone(),
+        );
         Self {
             registry,
             requests,
@@ -128,6 +150,8 @@ impl Default for Metrics {
             webhook_attempts,
             dependency_up,
             event_streams_open,
+            http_connections,
+            http_cutoffs,
         }
     }
 }
@@ -149,6 +173,15 @@ impl Metrics {
                 dependency: dependency.to_owned(),
             })
             .set(i64::from(up));
+    }
+
+    /// Counts a client cut off by the HTTP edge for `reason`.
+    pub fn cutoff(&self, reason: &str) {
+        self.http_cutoffs
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// The text exposition format.

@@ -62,3 +62,45 @@ async fn the_quick_benchmark_measures_the_intake_and_cleans_up() {
         .expect("KEYS");
     assert!(keys.is_empty(), "{} keys left behind", keys.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_hostile_part_holds_its_crowd_beside_the_burst() {
+    let servers = servers::shared();
+    let options = bench::Options::try_parse_from([
+        "participant-bench",
+        "--quick",
+        "--only",
+        "hostile",
+        "--duration",
+        "250ms",
+        "--idle-clients",
+        "200",
+        "--slowloris-clients",
+        "100",
+        "--nats-url",
+        &servers.nats_url(),
+        "--valkey-url",
+        &servers.valkey_url(),
+        "--participant-bin",
+        env!("CARGO_BIN_EXE_participant"),
+    ])
+    .expect("the bench's options");
+
+    let report = bench::run(options).await.expect("the benchmark runs");
+
+    let table = report.to_markdown();
+    let hostile = report
+        .tables
+        .iter()
+        .find(|t| t.title.starts_with("Hostile clients"))
+        .unwrap_or_else(|| panic!("no hostile table:\n{table}"));
+    assert_eq!(hostile.rows.len(), 3, "{table}");
+    for row in &hostile.rows {
+        assert!(row.value > 0.0, "`{}` measured nothing:\n{table}", row.case);
+        assert_eq!(row.cells[4], "0", "`{}` had errors:\n{table}", row.case);
+    }
+    assert_eq!(
+        hostile.rows[1].cells[5], "30",
+        "the crowd was not held:\n{table}"
+    );
+}

@@ -12,6 +12,7 @@ mod cli;
 mod compensation;
 mod dead_letters;
 mod discovery;
+mod edge;
 mod entities;
 mod event_streams;
 mod events;

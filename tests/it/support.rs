@@ -1,10 +1,12 @@
-//! The test harness: servers, the app under test, worker processes, and waiting.
+//! The test harness: servers, the app under test, worker processes, raw HTTP over a
+//! socket, and waiting.
 
 pub mod app;
 pub mod certs;
 pub mod events;
 pub mod load;
 pub mod processes;
+pub mod raw_http;
 pub mod receiver;
 pub mod servers;
 pub mod sse;

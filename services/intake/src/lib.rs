@@ -5,16 +5,17 @@
 //! answer. Around every route, `middleware` sets the correlation id, checks `Accept`, logs
 //! one line, and renders every error as an RFC 9457 problem (`problem`); around every
 //! `POST`, `idempotency` reserves and replays `Idempotency-Key`s. `event_stream` serves the
-//! stored events of JetStream as server-sent events.
+//! stored events of JetStream as server-sent events. Before all of it, `edge` accepts
+//! connections (HTTP or HTTPS) and holds every client to its deadlines and limits.
 
 mod accept;
 mod body;
 mod callback_target;
 mod context;
+mod edge;
 mod event_stream;
 #[cfg(feature = "fail-points")]
 mod fail_point;
-mod https;
 mod idempotency;
 mod long_poll;
 mod middleware;
@@ -67,16 +68,12 @@ pub async fn run(
         .context("loading the TLS configuration")?;
     let state = AppState::new(settings, deps, shutdown.clone());
     let app = router(state.clone());
-    let served = match tls {
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await
-            .context("HTTP server failed"),
-        Some(tls) => {
-            tasks.spawn(reload_on_sighup(tls.clone(), shutdown.clone()));
-            https::serve(listener, app, tls, shutdown.clone()).await
-        }
-    };
+    if let Some(tls) = &tls {
+        tasks.spawn(reload_on_sighup(tls.clone(), shutdown.clone()));
+    }
+    let edge_settings = state.settings().http.edge.clone();
+    let metrics = state.deps().metrics.clone();
+    let served = edge::serve(listener, app, tls, edge_settings, metrics, shutdown.clone()).await;
     shutdown.cancel();
     state.tasks().close();
     state.tasks().wait().await;

@@ -16,7 +16,7 @@ use shared::metrics::{RequestLabels, RouteLabels};
 use tracing::Instrument as _;
 
 use crate::context::{CorrelationId, text};
-use crate::https::PeerIdentity;
+use crate::edge::PeerIdentity;
 use crate::problem::{self, ApiError, ErrorCause};
 use crate::state::AppState;
 

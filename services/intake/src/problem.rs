@@ -77,6 +77,35 @@ impl ApiError {
         )
     }
 
+    /// `431`: the request head is over a limit.
+    pub fn header_fields_too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header-fields-too-large",
+            detail,
+        )
+    }
+
+    /// `408`: the request body arrived too slowly; the same request on a faster link may
+    /// succeed.
+    pub fn body_too_slow(detail: impl Into<String>) -> Self {
+        let mut error = Self::new(StatusCode::REQUEST_TIMEOUT, "body-too-slow", detail);
+        error.problem.retryable = true;
+        error
+    }
+
+    /// `503` with `Retry-After`: no answer within the request deadline.
+    pub fn answer_timeout(deadline: std::time::Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "answer-timeout",
+            "The service could not answer in time; retry later.",
+        );
+        error.problem.retryable = true;
+        error.cause = Some(format!("no answer within {deadline:?} of the request body"));
+        error
+    }
+
     pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }

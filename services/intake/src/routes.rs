@@ -19,6 +19,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
 
+use crate::edge::limit_request;
 use crate::idempotency::idempotency;
 use crate::middleware::{finish, negotiate, negotiate_event_stream, tag_route};
 use crate::problem::ApiError;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
+        .layer(from_fn_with_state(state.clone(), limit_request))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), finish))
         .with_state(state)

@@ -2,16 +2,19 @@
 //! in-process through the same `run` functions the binary calls, on a port-0 listener,
 //! against real servers, under a prefix and tenant of the test's own.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
-    CallbacksConfig, ConnectionConfig, DiscoveryConfig, EventStreamsConfig, HttpConfig, JobsConfig,
+    CallbacksConfig, ConnectionConfig, DiscoveryConfig, EdgeConfig, EventStreamsConfig, HttpConfig,
+    JobsConfig,
     LogFormat, ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, TlsConfig,
     WorkerConfig,
 };
 use shared::connect::Deps;
+use shared::metrics::{Metrics, ReasonLabels};
 use shared::signing::SigningSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +41,8 @@ pub struct Options {
     /// Register in an InfraSoT registry at this URL, renewing at this interval.
     pub registry: Option<(String, Duration)>,
     pub max_body_bytes: u64,
+    /// Deadlines and limits of the HTTP edge.
+    pub edge: EdgeConfig,
     pub ack_wait: Duration,
     pub max_deliver: u64,
     pub sweep_after: Duration,
@@ -58,6 +63,7 @@ impl Default for Options {
             tls: None,
             http: None,
             max_body_bytes: 16 * 1024 * 1024,
+            edge: EdgeConfig::default(),
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
             sweep_after: Duration::from_secs(30),
@@ -75,6 +81,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     valkey: redis::Client,
     pub nats: async_nats::Client,
+    /// The intake's metrics, read behind the API (when a request could not get through).
+    pub metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     intake: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -127,6 +135,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         http: options.http.clone().unwrap_or_default(),
         valkey,
         nats,
+        metrics: deps.metrics.clone(),
         shutdown,
         intake: Some(intake),
     };
@@ -146,6 +155,7 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
         http: HttpConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
             max_body_bytes: options.max_body_bytes,
+            edge: options.edge.clone(),
         },
         event_streams: EventStreamsConfig {
             max_streams: options.max_event_streams,
@@ -368,6 +378,16 @@ impl TestApp {
             (response.status() == StatusCode::OK).then_some(())
         })
         .await;
+    }
+
+    /// Clients the intake's edge cut off for `reason` so far.
+    pub fn cutoffs(&self, reason: &str) -> u64 {
+        self.metrics
+            .http_cutoffs
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .get()
     }
 
     /// Valkey key of this test's names (for checks made behind the API).
