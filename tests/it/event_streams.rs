@@ -8,6 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
 
+use shared::config::EdgeConfig;
+
 use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::sse::{self, Message};
 use crate::support::{TestApp, servers, spawn_app, wait};
@@ -203,6 +205,37 @@ async fn idle_streams_carry_comment_lines() {
             .unwrap();
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
+}
+
+#[tokio::test]
+async fn a_quiet_stream_outlives_the_edges_idle_and_head_deadlines() {
+    let edge = EdgeConfig {
+        header_read_timeout: Duration::from_millis(200),
+        idle_timeout: Duration::from_millis(300),
+        ..EdgeConfig::default()
+    };
+    let app = spawn_app_with(
+        servers::shared(),
+        Options {
+            worker: false,
+            event_keep_alive: Duration::from_secs(5),
+            edge,
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = app.accepted(named_items("quiet", 3)).await;
+    let mut stream = sse::open(app.api(Method::GET, &events_path(id))).await;
+    assert_eq!(names(&sse::take(&mut stream, 1).await), ["accepted"]);
+    let cut_before = app.cutoffs("idle") + app.cutoffs("header_read");
+
+    // What is under test is time itself: a second of silence, over three idle deadlines.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _worker = app.start_worker().await;
+    let rest = sse::to_end(stream).await;
+    assert_eq!(rest.last().map(|m| m.event.as_str()), Some("completed"));
+    let cut_after = app.cutoffs("idle") + app.cutoffs("header_read");
+    assert_eq!(cut_after, cut_before, "the stream was not cut off");
 }
 
 #[tokio::test]
