@@ -8,6 +8,7 @@
 //! stored events of JetStream as server-sent events.
 
 mod accept;
+mod backlog;
 mod body;
 mod callback_target;
 mod context;
