@@ -1,6 +1,8 @@
-//! The test harness: servers, the app under test, worker processes, and waiting.
+//! The test harness: servers, the app under test, worker processes, a browser, and
+//! waiting.
 
 pub mod app;
+pub mod browser;
 pub mod certs;
 pub mod events;
 pub mod load;
