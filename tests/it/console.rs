@@ -46,7 +46,7 @@ async fn import_in_workflow(app: &TestApp, items: Vec<Value>) -> Uuid {
 #[tokio::test]
 async fn an_import_appears_in_the_list_and_its_page_follows_it_to_the_end() {
     let options = Options {
-        simulated_item_latency: Duration::from_millis(4),
+        simulated_item_latency: Duration::from_millis(6),
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
@@ -67,7 +67,7 @@ async fn an_import_appears_in_the_list_and_its_page_follows_it_to_the_end() {
         format!("/ui?tenantId={}", app.tenant)
     );
 
-    // 1,000 items in batches of 250, a second each: two duplicates and one without a name.
+    // 1,000 items in batches of 250, 1.5 s each: two duplicates and one without a name.
     let mut items = named_items("console", 997);
     items.extend([
         json!({"name": "console-1"}),
@@ -210,8 +210,10 @@ async fn a_large_import_is_cancelled_from_its_page() {
     browser
         .until_attribute("#status .status", "data-status", |s| s == "cancelled")
         .await;
-    let outcome = browser.text("#action-outcome").await.unwrap();
-    assert!(outcome.starts_with("Cancel requested"), "{outcome}");
+    // The answer to the DELETE may reach the page after the cancelled event does.
+    browser
+        .until_text("#action-outcome", |t| t.starts_with("Cancel requested"))
+        .await;
     browser.until_text("#live", |t| t == "ended").await;
     let events = browser.texts("#timeline li .event").await;
     assert_eq!(events.last().map(String::as_str), Some("cancelled"));
@@ -389,7 +391,7 @@ async fn the_service_view_shows_readiness_and_the_queue_refreshed_on_its_own() {
     for wanted in ["operations", "cancellation", "compensation", "event-stream"] {
         assert!(capabilities.iter().any(|c| c == wanted), "{capabilities:?}");
     }
-    assert_eq!(browser.text("#jobs-pending").await.unwrap(), "0");
+    browser.until_text("#jobs-pending", |t| t == "0").await;
     assert_eq!(browser.text("#dead-letter-jobs").await.unwrap(), "0");
 
     app.accepted(named_items("queued", 2)).await;
@@ -402,5 +404,39 @@ async fn the_service_view_shows_readiness_and_the_queue_refreshed_on_its_own() {
         .unwrap();
     assert!(reads >= 2, "read again on its own ({reads} reads)");
     browser.screenshot("console-service").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn many_per_item_errors_are_paged_in_the_page() {
+    let app = spawn_app().await;
+    let items = (0..120).map(|_| json!({"name": "same"})).collect();
+    let id = app.accepted(items).await;
+    app.until_terminal(id, PATIENCE).await;
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}{}", app.base_url, operation_address(&app, id)))
+        .await;
+    browser
+        .until_text("#item-errors-position", |t| t == "1–50 of 119")
+        .await;
+    let first = item_errors(&browser).await;
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], ["1".to_owned(), "Duplicate entry".to_owned()]);
+
+    browser.click("#item-errors-next").await;
+    browser
+        .until_text("#item-errors-position", |t| t == "51–100 of 119")
+        .await;
+    assert_eq!(item_errors(&browser).await[0][0], "51");
+    browser.click("#item-errors-next").await;
+    browser
+        .until_text("#item-errors-position", |t| t == "101–119 of 119")
+        .await;
+    let last = item_errors(&browser).await;
+    assert_eq!(last.len(), 19);
+    assert_eq!(last[18][0], "119");
+    let next = browser.attribute("#item-errors-next", "disabled").await;
+    assert_eq!(next.as_deref(), Some(""), "no page after the last");
     browser.close().await;
 }

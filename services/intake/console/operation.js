@@ -32,7 +32,12 @@ export async function renderOperation(main, { tenant, id }) {
     if (compensating && refresh === null) {
       refresh = setTimeout(async () => {
         refresh = null;
-        render((await api(`/api/operations/${encodeURIComponent(id)}`, { tenant })).body);
+        try {
+          render((await api(`/api/operations/${encodeURIComponent(id)}`, { tenant })).body);
+        } catch (error) {
+          if (!(error instanceof Problem)) throw error;
+          page.outcome.replaceChildren(problemBox(error.problem, 'The compensation could not be followed'));
+        }
       }, COMPENSATION_REFRESH_MS);
     }
   };

@@ -77,6 +77,13 @@ async fn the_service_counts_are_the_queue_and_the_dead_letters_in_jetstream() {
         assert_eq!(response.status(), StatusCode::OK);
         response.json::<Value>().await.unwrap()
     };
+    // Readiness needs the jobs and events streams; the dead-letter stream and the workers'
+    // consumer are declared right after them, and until then the counts are a 503.
+    wait::until("the topology declared", Duration::from_secs(10), || async {
+        let response = get(&app, "/ui/api/service", "application/json").await;
+        (response.status() == StatusCode::OK).then_some(())
+    })
+    .await;
     let idle = counts().await;
     assert_eq!(idle["jobs"]["pending"], 0);
     assert_eq!(idle["jobs"]["ackPending"], 0);

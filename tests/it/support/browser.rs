@@ -186,8 +186,8 @@ impl Browser {
     }
 
     /// Saves a PNG of the page (the window grown to its height, up to twice a laptop's) as
-    /// `<name>.png` in the folder named by `PARTICIPANT_SCREENSHOTS`, when it is set (how the
-    /// README's pictures are made).
+    /// `<name>.png` in the folder named by `PARTICIPANT_SCREENSHOTS` (relative to the
+    /// repository), when it is set: how the README's pictures are made.
     pub async fn screenshot(&self, name: &str) {
         let Some(folder) = std::env::var_os("PARTICIPANT_SCREENSHOTS") else {
             return;
@@ -211,7 +211,8 @@ impl Browser {
             .set_window_size(WINDOW.0, WINDOW.1)
             .await
             .expect("the laptop's window again");
-        let path = PathBuf::from(folder).join(format!("{name}.png"));
+        let repository = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let path = repository.join(folder).join(format!("{name}.png"));
         std::fs::write(&path, png).expect("writing the screenshot");
     }
 
