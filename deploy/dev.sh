@@ -85,6 +85,9 @@ Start a bulk import:
 Then poll the operation (its id is "operationId" in the 202 body, also in the Location header):
   curl -i http://127.0.0.1:8080/api/operations/{id} -H 'X-Tenant-Id: 00000000-0000-0000-0000-000000000001'
 
+Or watch it in the console:
+  http://127.0.0.1:8080/ui?tenantId=00000000-0000-0000-0000-000000000001
+
 EOF
 
 # Webhooks in development: a fresh signing secret unless one is set, and callbacks to

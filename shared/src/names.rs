@@ -110,6 +110,16 @@ impl Names {
         format!("{}.deadletter.>", self.prefix)
     }
 
+    /// Wildcard over the dead-lettered jobs.
+    pub fn deadletter_jobs_wildcard(&self) -> String {
+        format!("{}.deadletter.jobs.>", self.prefix)
+    }
+
+    /// Wildcard over the dead-lettered callbacks.
+    pub fn deadletter_callbacks_wildcard(&self) -> String {
+        format!("{}.deadletter.callbacks.>", self.prefix)
+    }
+
     /// Sorted set of operations accepted but maybe not yet started, by creation time: the
     /// sweeper's work list.
     pub fn pending_key(&self) -> String {

@@ -10,6 +10,7 @@ mod cancellation;
 mod chaos;
 mod cli;
 mod compensation;
+mod console;
 mod dead_letters;
 mod discovery;
 mod edge;

@@ -1,7 +1,8 @@
 //! The test harness: servers, the app under test, worker processes, raw HTTP over a
-//! socket, and waiting.
+//! socket, a browser, and waiting.
 
 pub mod app;
+pub mod browser;
 pub mod certs;
 pub mod events;
 pub mod load;

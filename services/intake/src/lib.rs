@@ -5,12 +5,16 @@
 //! answer. Around every route, `middleware` sets the correlation id, checks `Accept`, logs
 //! one line, and renders every error as an RFC 9457 problem (`problem`); around every
 //! `POST`, `idempotency` reserves and replays `Idempotency-Key`s. `event_stream` serves the
-//! stored events of JetStream as server-sent events. Before all of it, `edge` accepts
-//! connections (HTTP or HTTPS) and holds every client to its deadlines and limits.
+//! stored events of JetStream as server-sent events. `console_files` holds the operator's
+//! console served under `/ui`, and `backlog` the JetStream counts it and `/metrics` show.
+//! Before all of it, `edge` accepts connections (HTTP or HTTPS) and holds every client to
+//! its deadlines and limits.
 
 mod accept;
+mod backlog;
 mod body;
 mod callback_target;
+mod console_files;
 mod context;
 mod edge;
 mod event_stream;

@@ -3,6 +3,7 @@
 mod bulk_import;
 mod cancel;
 mod compensate;
+mod console;
 mod docs;
 mod entities;
 mod events;
@@ -15,6 +16,7 @@ mod result;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
@@ -25,8 +27,9 @@ use crate::middleware::{finish, negotiate, negotiate_event_stream, tag_route};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Every route the intake serves, and what runs around them. The routes come with their
-/// OpenAPI descriptions, which the router serves at `/openapi.json`.
+/// Every route the intake serves, and what runs around them. The API's routes come with
+/// their OpenAPI descriptions, which the router serves at `/openapi.json`; the console's
+/// (`/ui`) are no part of the API and are not described there.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings().http.body_limit();
     let idempotent = from_fn_with_state(state.clone(), idempotency);
@@ -53,7 +56,17 @@ pub fn router(state: AppState) -> Router {
         .merge(event_streams)
         .split_for_parts();
     state.set_openapi_json(document.to_json().unwrap_or_default());
+    let console = Router::new()
+        .route("/ui", get(console::page))
+        .route("/ui/operations/{id}", get(console::page))
+        .route("/ui/service", get(console::page))
+        .route("/ui/assets/{name}", get(console::asset))
+        .route(
+            "/ui/api/service",
+            get(console::service).layer(from_fn(negotiate)),
+        );
     router
+        .merge(console)
         .route_layer(from_fn(tag_route))
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(from_fn_with_state(state.clone(), limit_request))

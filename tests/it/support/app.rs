@@ -9,9 +9,8 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use shared::config::{
     CallbacksConfig, ConnectionConfig, DiscoveryConfig, EdgeConfig, EventStreamsConfig, HttpConfig,
-    JobsConfig,
-    LogFormat, ObservabilityConfig, RetentionConfig, RetrySchedule, Settings, TlsConfig,
-    WorkerConfig,
+    JobsConfig, LogFormat, ObservabilityConfig, RetentionConfig, RetrySchedule, Settings,
+    TlsConfig, WorkerConfig,
 };
 use shared::connect::Deps;
 use shared::metrics::{Metrics, ReasonLabels};

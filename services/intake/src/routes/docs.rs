@@ -1,5 +1,6 @@
 //! The OpenAPI document: generated from the handlers' `#[utoipa::path]` attributes as the
-//! router is built, so every route served is documented and nothing else is.
+//! router is built, so every API route served is documented and nothing else is (the
+//! console under `/ui` is a page for people, not part of the API).
 
 use axum::extract::State;
 use axum::http::header;
