@@ -3,9 +3,15 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use std::time::Duration;
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
+
+use super::app::TestApp;
+use super::servers::free_port;
+use super::wait;
 
 /// A running `participant` process, killed when dropped; its standard error goes to a log.
 pub struct Process {
@@ -67,4 +73,23 @@ impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// An intake process for `app` that aborts when it reaches the fail point `point`, once it
+/// is live; returns it with its base URL.
+pub async fn doomed_intake(app: &TestApp, point: &str) -> (Process, String) {
+    let port = free_port();
+    let mut flags = vec!["intake".to_owned()];
+    flags.extend(app.process_flags());
+    flags.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
+    let doomed = Process::start_with_env(&flags, &[("PARTICIPANT_FAIL_POINT", point)]);
+    let url = format!("http://127.0.0.1:{port}");
+    wait::until("the doomed intake", Duration::from_secs(20), || async {
+        reqwest::get(format!("{url}/health/live"))
+            .await
+            .ok()
+            .map(drop)
+    })
+    .await;
+    (doomed, url)
 }
