@@ -21,7 +21,7 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     let total = 2_000u64;
     let id = app.accepted(named_items("f", total as usize)).await;
 
-    let stalled = Process::start(&flags);
+    let stalled = Process::start(&flags, &app.process_env());
     wait::until(
         "the first delivery past a checkpoint",
         Duration::from_secs(30),
@@ -32,7 +32,7 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     )
     .await;
     stalled.signal(Signal::SIGSTOP);
-    let _replacement = Process::start(&flags);
+    let _replacement = Process::start(&flags, &app.process_env());
     let done = app.until_terminal(id, Duration::from_secs(60)).await;
     assert_eq!(done["status"], "completed");
     // The stalled worker's open pull request may take the first redelivery too (JetStream

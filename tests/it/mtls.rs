@@ -126,7 +126,7 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
         "--key".into(),
         files.key.unwrap().display().to_string(),
     ]);
-    let intake = Process::start(&flags);
+    let intake = Process::start(&flags, &app.process_env());
     let base = format!("https://127.0.0.1:{port}");
     let https = client(&ca, Some(&caller));
     wait::until("the HTTPS intake", Duration::from_secs(20), || async {

@@ -22,7 +22,10 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
     };
     let app = spawn_app_with(servers::shared(), options).await;
     let flags = app.worker_flags(&["--concurrency", "3", "--simulated-item-latency", "1ms"]);
-    let workers = [Process::start(&flags), Process::start(&flags)];
+    let workers = [
+        Process::start(&flags, &app.process_env()),
+        Process::start(&flags, &app.process_env()),
+    ];
 
     let submissions = (0..20).map(|i| {
         let mut items = named_items(&format!("c{i}"), 200);
@@ -58,7 +61,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
     };
     let app = spawn_app_with(servers::shared(), options).await;
     let flags = app.worker_flags(&["--simulated-item-latency", "1ms"]);
-    let mut first = Process::start(&flags);
+    let mut first = Process::start(&flags, &app.process_env());
 
     let total = 5_000;
     let id = app.accepted(named_items("k", total)).await;
@@ -70,7 +73,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
         (current >= 1_000).then_some(current)
     })
     .await;
-    let second = Process::start(&flags);
+    let second = Process::start(&flags, &app.process_env());
     first.kill();
     assert!(before_kill < total as u64, "killed in the middle");
 
@@ -116,7 +119,7 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
     };
     let app = spawn_app_with(servers::shared(), options).await;
     let flags = app.worker_flags(&["--simulated-item-latency", "2ms"]);
-    let mut leaving = Process::start(&flags);
+    let mut leaving = Process::start(&flags, &app.process_env());
     let total = 3_000u64;
     let id = app.accepted(named_items("term", total as usize)).await;
     wait::until("the job under way", Duration::from_secs(30), || async {
@@ -124,7 +127,7 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
         (doc["progress"]["current"].as_u64().unwrap() > 0).then_some(())
     })
     .await;
-    let staying = Process::start(&flags);
+    let staying = Process::start(&flags, &app.process_env());
     leaving.signal(nix::sys::signal::Signal::SIGTERM);
     let status = wait::until("the worker to exit", Duration::from_secs(20), || {
         let exited = leaving.try_exit_status();

@@ -418,7 +418,8 @@ impl TestApp {
         flags
     }
 
-    /// Flags that point a `participant` process at this app's servers and prefix.
+    /// Flags that point a `participant` process at this app's servers and prefix (its
+    /// secrets go by [`Self::process_env`]).
     pub fn process_flags(&self) -> Vec<String> {
         let s = &self.settings;
         let mut flags = vec![
@@ -449,10 +450,22 @@ impl TestApp {
         for network in &s.callbacks.allowed_networks {
             flags.extend(["--callback-allow-network".into(), network.to_string()]);
         }
-        for secret in &s.callbacks.signing_secrets {
-            flags.extend(["--signing-secret".into(), secret.expose()]);
-        }
         flags
+    }
+
+    /// Environment for a `participant` process of this app: the signing secrets, which a
+    /// command line would show in `/proc/<pid>/cmdline`.
+    pub fn process_env(&self) -> Vec<(String, String)> {
+        let secrets = &self.settings.callbacks.signing_secrets;
+        if secrets.is_empty() {
+            return Vec::new();
+        }
+        let joined = secrets
+            .iter()
+            .map(SigningSecret::expose)
+            .collect::<Vec<_>>()
+            .join(",");
+        vec![("Callbacks__SigningSecrets".into(), joined)]
     }
 }
 

@@ -21,18 +21,20 @@ pub struct Process {
 }
 
 impl Process {
-    /// Starts `participant <args>`.
-    pub fn start(args: &[String]) -> Self {
-        Self::start_with_env(args, &[])
-    }
-
-    /// Starts `participant <args>` with extra environment.
-    pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> Self {
+    /// Starts `participant <args>` with `env`, and none of the `Section__Key` settings
+    /// of the test's own environment, so a test means the same wherever it runs.
+    pub fn start(args: &[String], env: &[(String, String)]) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = dir.path().join("participant.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_participant"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_participant"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().contains("__") {
+                command.env_remove(name);
+            }
+        }
+        let child = command
             .args(args)
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -63,6 +65,13 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// Its command line as any user of the machine sees it (`/proc/<pid>/cmdline`).
+    pub fn command_line(&self) -> String {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.child.id()))
+            .expect("the process's command line");
+        String::from_utf8_lossy(&cmdline).replace('\0', " ")
+    }
+
     /// What it has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -82,7 +91,9 @@ pub async fn doomed_intake(app: &TestApp, point: &str) -> (Process, String) {
     let mut flags = vec!["intake".to_owned()];
     flags.extend(app.process_flags());
     flags.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
-    let doomed = Process::start_with_env(&flags, &[("PARTICIPANT_FAIL_POINT", point)]);
+    let mut env = app.process_env();
+    env.push(("PARTICIPANT_FAIL_POINT".into(), point.into()));
+    let doomed = Process::start(&flags, &env);
     let url = format!("http://127.0.0.1:{port}");
     wait::until("the doomed intake", Duration::from_secs(20), || async {
         reqwest::get(format!("{url}/health/live"))
