@@ -1,9 +1,11 @@
 //! Contract §2 `POST /api/operations/{id}/compensate`: saga rollback of a completed bulk
 //! import, by a new operation of kind `compensation`.
 
+use std::os::unix::process::ExitStatusExt as _;
 use std::time::Duration;
 
 use futures::future::join_all;
+use nix::sys::signal::Signal::SIGABRT;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -99,7 +101,12 @@ async fn a_compensation_whose_intake_died_before_creating_it_is_created_by_the_r
         .send()
         .await;
     assert!(answer.is_err(), "the intake died before answering");
-    doomed.kill();
+    let died = doomed.until_exited().await;
+    assert_eq!(
+        died.signal(),
+        Some(SIGABRT as i32),
+        "aborted at the fail point: {died:?}"
+    );
     let named = app.operation(original).await["compensation"]["operationId"]
         .as_str()
         .expect("the compensation named on the original")

@@ -4,6 +4,7 @@ pub mod app;
 pub mod certs;
 pub mod events;
 pub mod load;
+pub mod metrics;
 pub mod processes;
 pub mod receiver;
 pub mod servers;

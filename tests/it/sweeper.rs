@@ -2,8 +2,10 @@
 //! no operation stuck in `accepted`: the sweeper republishes the job. The sweeper only ever
 //! looks at operations no worker has claimed.
 
+use std::os::unix::process::ExitStatusExt as _;
 use std::time::Duration;
 
+use nix::sys::signal::Signal::SIGABRT;
 use serde_json::json;
 
 use crate::support::app::{Options, named_items, spawn_app_with};
@@ -28,11 +30,11 @@ async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_swe
         .send()
         .await;
     assert!(answer.is_err(), "the intake died before answering");
-    doomed.kill();
-    assert!(
-        doomed
-            .log()
-            .contains("fail point intake-after-record reached")
+    let died = doomed.until_exited().await;
+    assert_eq!(
+        died.signal(),
+        Some(SIGABRT as i32),
+        "aborted at the fail point: {died:?}"
     );
 
     let list = app.operations_list().await;

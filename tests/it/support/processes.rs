@@ -72,6 +72,23 @@ impl Process {
         String::from_utf8_lossy(&cmdline).replace('\0', " ")
     }
 
+    /// Waits (at most 10 s) until it has exited, and returns how.
+    pub async fn until_exited(&mut self) -> std::process::ExitStatus {
+        wait::until("the process to exit", Duration::from_secs(10), || {
+            let exited = self.try_exit_status();
+            async move { exited }
+        })
+        .await
+    }
+
+    /// The lines it has logged so far that are JSON (`--log-format json`), parsed.
+    pub fn json_log(&self) -> Vec<serde_json::Value> {
+        self.log()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
     /// What it has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
