@@ -10,7 +10,7 @@ cd "$repo"
 run=.tools/run
 
 bash deploy/setup.sh
-cargo build --release
+cargo build --release -p participant --bin participant
 
 # Succeeds when something accepts TCP connections on 127.0.0.1:<port>.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -21,6 +21,9 @@ pub struct Launcher {
     pub prefix: String,
     pub log_dir: PathBuf,
     pub rust_log: String,
+    /// Settings passed by environment: secrets, which a command line would show in
+    /// `/proc/<pid>/cmdline`.
+    pub env: Vec<(String, String)>,
 }
 
 /// One running role process.
@@ -31,7 +34,7 @@ pub struct RoleProcess {
 }
 
 impl Launcher {
-    /// `participant <role> --nats-url .. --valkey-url .. --prefix .. <args>`.
+    /// `participant <role> --nats-url .. --valkey-url .. --prefix .. <args>`, with `env`.
     pub fn spawn(&self, role: &str, args: &[String]) -> anyhow::Result<RoleProcess> {
         let index = std::fs::read_dir(&self.log_dir).map_or(0, Iterator::count);
         let log = self.log_dir.join(format!("{role}-{index}.log"));
@@ -43,6 +46,7 @@ impl Launcher {
             .args(["--valkey-url", &self.valkey_url])
             .args(["--prefix", &self.prefix])
             .args(args)
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", &self.rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -71,6 +71,7 @@ impl Stage {
                 prefix: prefix.clone(),
                 log_dir: self.log_dir.clone(),
                 rust_log: self.options.role_log.clone(),
+                env: Vec::new(),
             },
             prefix,
         }

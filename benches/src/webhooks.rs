@@ -56,14 +56,16 @@ pub async fn run(
     figures: &mut Figures,
 ) -> anyhow::Result<()> {
     let secret = new_secret(stage).await?;
-    let deployment = stage.deployment("hooks");
+    let mut deployment = stage.deployment("hooks");
+    deployment
+        .launcher
+        .env
+        .push(("Callbacks__SigningSecrets".to_owned(), secret.expose()));
     eprintln!(
         "webhooks: starting intake and workers under {}",
         deployment.prefix
     );
     let callbacks = vec![
-        "--signing-secret".to_owned(),
-        secret.expose(),
         "--callback-allow-http".to_owned(),
         "--callback-allow-network".to_owned(),
         "127.0.0.1/32".to_owned(),

@@ -61,6 +61,8 @@ pub struct Metrics {
     pub jobs_ack_pending: Gauge,
     /// Webhook attempts by outcome (`delivered`, `failed`, `gone`).
     pub webhook_attempts: Family<OutcomeLabels, Counter>,
+    /// Certificate reloads on SIGHUP, by outcome (`reloaded`, `failed`).
+    pub tls_reloads: Family<OutcomeLabels, Counter>,
     /// 1 while a dependency answers, 0 while it does not.
     pub dependency_up: Family<DependencyLabels, Gauge>,
     /// Server-sent event streams this intake serves now.
@@ -109,6 +111,12 @@ impl Default for Metrics {
             "Jobs delivered and not yet acknowledged (consumer num_ack_pending)",
             jobs_ack_pending.clone(),
         );
+        let tls_reloads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "tls_reloads",
+            "Certificate reloads on SIGHUP by outcome",
+            tls_reloads.clone(),
+        );
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "webhook_attempts",
@@ -148,6 +156,7 @@ impl Default for Metrics {
             jobs_pending,
             jobs_ack_pending,
             webhook_attempts,
+            tls_reloads,
             dependency_up,
             event_streams_open,
             http_connections,
@@ -162,6 +171,15 @@ impl Metrics {
         self.operations
             .get_or_create(&StatusLabels {
                 status: status.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a certificate reload with `outcome`.
+    pub fn tls_reload(&self, outcome: &str) {
+        self.tls_reloads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
             })
             .inc();
     }

@@ -140,16 +140,22 @@ async fn deliver<H: Handler>(
         let kind = match outcome {
             Outcome::Done => AckKind::Ack,
             Outcome::Superseded => {
-                tracing::info!("a later delivery owns the operation; leaving it");
+                tracing::info!(
+                    outcome = "superseded",
+                    "a later delivery owns the operation; leaving it"
+                );
                 return;
             }
             Outcome::HandBack => {
-                tracing::info!("stopped at a checkpoint; handing the job back");
+                tracing::info!(
+                    outcome = "handed-back",
+                    "stopped at a checkpoint; handing the job back"
+                );
                 AckKind::Nak(None)
             }
             Outcome::Retry { error, after } => {
                 let delay = after.unwrap_or_else(|| backoff.delay(delivery.attempt));
-                tracing::warn!(error = format!("{error:#}"), retry_in = ?delay, "job failed for now");
+                tracing::warn!(outcome = "retry", error = format!("{error:#}"), retry_in = ?delay, "job failed for now");
                 AckKind::Nak(Some(delay))
             }
             Outcome::Permanent(failure) => {

@@ -41,7 +41,7 @@ pub use cancel::CancelOutcome;
 pub use compensation::CompensationStart;
 pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
-pub use idempotency::{Reservation, StoredAnswer};
+pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
 pub use list::OperationPage;
 pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};

@@ -33,7 +33,9 @@ async fn chaos_a_thousand_operations_through_random_worker_kills() {
     };
     let app = spawn_app_with(servers::shared(), options).await;
     let flags = app.worker_flags(&["--concurrency", "8", "--simulated-item-latency", "20ms"]);
-    let mut workers: Vec<Process> = (0..WORKERS).map(|_| Process::start(&flags)).collect();
+    let mut workers: Vec<Process> = (0..WORKERS)
+        .map(|_| Process::start(&flags, &app.process_env()))
+        .collect();
 
     let started = Instant::now();
     let mut ids = Vec::new();
@@ -70,7 +72,7 @@ async fn chaos_a_thousand_operations_through_random_worker_kills() {
         let victim = fastrand::usize(..workers.len());
         workers[victim].kill();
         kills.push(OffsetDateTime::now_utc());
-        workers[victim] = Process::start(&flags);
+        workers[victim] = Process::start(&flags, &app.process_env());
     }
     let elapsed = started.elapsed();
 

@@ -99,6 +99,34 @@ async fn submit_status_and_watch_follow_an_import() {
     assert_eq!(doc["status"], "completed");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_ends_its_json_line_before_the_hint_on_a_shared_terminal() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("import.json");
+    std::fs::write(&file, json!({ "items": named_items("nl", 1) }).to_string()).unwrap();
+    // Both streams on one file description, as on a terminal: shown in the order written.
+    let screen = dir.path().join("screen");
+    let shared = std::fs::File::create(&screen).unwrap();
+    let mut command = participant();
+    command
+        .arg("submit")
+        .arg(&file)
+        .args(["--url", &app.base_url, "--tenant", &app.tenant.to_string()])
+        .stdout(shared.try_clone().unwrap())
+        .stderr(shared);
+    let status = tokio::task::spawn_blocking(move || command.status().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+
+    let shown = std::fs::read_to_string(&screen).unwrap();
+    let (body, hint) = shown.rsplit_once("}\n").expect("the JSON ends its line");
+    let accepted: serde_json::Value = serde_json::from_str(&format!("{body}}}")).unwrap();
+    let id = accepted["operationId"].as_str().unwrap();
+    assert_eq!(hint, format!("follow it with: participant watch {id}\n"));
+}
+
 /// Runs a client command against `url` as the app's tenant, off the async runtime.
 fn run_client(app: &TestApp, url: &str, args: &[&str]) -> tokio::task::JoinHandle<Output> {
     let mut command = participant();

@@ -24,7 +24,7 @@ async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered()
     let id = app.accepted(named_items("poison", 1_000)).await;
 
     for attempt in 1..=2u64 {
-        let mut worker = Process::start(&flags);
+        let mut worker = Process::start(&flags, &app.process_env());
         wait::until("the delivery running", Duration::from_secs(30), || async {
             let doc = app.operation(id).await;
             (doc["status"] == "running" && doc["attempt"] == attempt).then_some(())
@@ -32,7 +32,7 @@ async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered()
         .await;
         worker.kill();
     }
-    let _survivor = Process::start(&flags);
+    let _survivor = Process::start(&flags, &app.process_env());
     let doc = app.until_terminal(id, Duration::from_secs(30)).await;
 
     assert_eq!(doc["status"], "failed", "{doc}");

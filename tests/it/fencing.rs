@@ -21,7 +21,9 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     let total = 2_000u64;
     let id = app.accepted(named_items("f", total as usize)).await;
 
-    let stalled = Process::start(&flags);
+    let mut stalled_flags = flags.clone();
+    stalled_flags.extend(["--log-format".into(), "json".into()]);
+    let stalled = Process::start(&stalled_flags, &app.process_env());
     wait::until(
         "the first delivery past a checkpoint",
         Duration::from_secs(30),
@@ -32,7 +34,7 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     )
     .await;
     stalled.signal(Signal::SIGSTOP);
-    let _replacement = Process::start(&flags);
+    let _replacement = Process::start(&flags, &app.process_env());
     let done = app.until_terminal(id, Duration::from_secs(60)).await;
     assert_eq!(done["status"], "completed");
     // The stalled worker's open pull request may take the first redelivery too (JetStream
@@ -43,26 +45,25 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     );
 
     stalled.signal(Signal::SIGCONT);
-    // Woken, the stale attempt either hits a refusal (a later delivery owns the operation)
-    // or, when the call it was making when frozen has outlived its deadline, gives the job
-    // back; either way it ends, and must have changed nothing.
-    let ended = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let log = stalled.log();
-            if log.contains("a later delivery owns the operation")
-                || log.contains("job failed for now")
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    })
+    // Woken, the stale attempt either hits a refusal (a later delivery owns the operation:
+    // `superseded`) or, when the call it was making when frozen has outlived its deadline,
+    // gives the job back (`retry`); either way it ends, and must have changed nothing.
+    wait::until(
+        "the woken worker's stale attempt to end",
+        Duration::from_secs(30),
+        || async {
+            stalled
+                .json_log()
+                .iter()
+                .any(|entry| {
+                    let outcome = &entry["fields"]["outcome"];
+                    (outcome == "superseded" || outcome == "retry")
+                        && entry["span"]["operation"] == id.to_string()
+                })
+                .then_some(())
+        },
+    )
     .await;
-    assert!(
-        ended.is_ok(),
-        "the woken worker's stale attempt never ended; its log:\n{}",
-        stalled.log()
-    );
     assert_eq!(
         app.operation(id).await,
         done,

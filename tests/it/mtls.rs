@@ -16,7 +16,7 @@ use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::certs::{Ca, Leaf};
 use crate::support::processes::Process;
 use crate::support::servers::{self, free_port};
-use crate::support::wait;
+use crate::support::{metrics, wait};
 
 /// An HTTPS client trusting `ca`, presenting `identity` when given.
 fn client(ca: &Ca, identity: Option<&Leaf>) -> reqwest::Client {
@@ -95,6 +95,21 @@ async fn served_certificate(port: u16, ca: &Ca, identity: &Leaf) -> Vec<u8> {
     tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
 }
 
+/// Waits until the intake at `base` has counted one certificate reload with `outcome`.
+async fn until_reloads(https: &reqwest::Client, base: &str, outcome: &str) {
+    let url = format!("{base}/metrics");
+    wait::until(outcome, Duration::from_secs(10), || async {
+        let samples = metrics::samples(https, &url).await?;
+        let reloads = metrics::count(
+            &samples,
+            "participant_tls_reloads_total",
+            ("outcome", outcome),
+        );
+        (reloads == 1.0).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones_finish() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -125,8 +140,10 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
         files.cert.unwrap().display().to_string(),
         "--key".into(),
         files.key.unwrap().display().to_string(),
+        "--log-format".into(),
+        "json".into(),
     ]);
-    let intake = Process::start(&flags);
+    let intake = Process::start(&flags, &app.process_env());
     let base = format!("https://127.0.0.1:{port}");
     let https = client(&ca, Some(&caller));
     wait::until("the HTTPS intake", Duration::from_secs(20), || async {
@@ -169,13 +186,7 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
 
     second.write(dir.path());
     intake.signal(Signal::SIGHUP);
-    wait::until("the reload", Duration::from_secs(10), || async {
-        intake
-            .log()
-            .contains("TLS certificate reloaded")
-            .then_some(())
-    })
-    .await;
+    until_reloads(&https, &base, "reloaded").await;
     assert_eq!(
         served_certificate(port, &ca, &caller).await,
         second.der,
@@ -186,17 +197,17 @@ async fn a_certificate_swapped_and_sighup_serves_new_connections_while_open_ones
 
     std::fs::write(dir.path().join("key.pem"), "not a key").unwrap();
     intake.signal(Signal::SIGHUP);
-    wait::until("the failed reload", Duration::from_secs(10), || async {
-        intake.log().contains("TLS reload failed").then_some(())
-    })
-    .await;
+    until_reloads(&https, &base, "failed").await;
     assert_eq!(
         served_certificate(port, &ca, &caller).await,
         second.der,
         "a reload that fails keeps the certificate it had"
     );
     assert!(
-        intake.log().contains("peer=\"orchestrator-xo\""),
+        intake
+            .json_log()
+            .iter()
+            .any(|entry| entry["fields"]["peer"] == "orchestrator-xo"),
         "the client's identity is logged: {}",
         intake.log()
     );

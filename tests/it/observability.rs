@@ -8,49 +8,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::metrics::parse_exposition;
 use crate::support::processes::Process;
 use crate::support::{servers, spawn_app, wait};
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// Parses the text exposition format strictly enough to catch a malformed line; returns
-/// each sample (`name{labels}`) with its value.
-fn parse_exposition(text: &str) -> HashMap<String, f64> {
-    let mut samples = HashMap::new();
-    for line in text.lines() {
-        if line.is_empty() || line == "# EOF" {
-            continue;
-        }
-        if let Some(comment) = line.strip_prefix("# ") {
-            let kind = comment.split(' ').next().unwrap();
-            assert!(
-                ["HELP", "TYPE", "UNIT"].contains(&kind),
-                "bad comment: {line}"
-            );
-            continue;
-        }
-        let (series, value) = line
-            .rsplit_once(' ')
-            .unwrap_or_else(|| panic!("no value: {line}"));
-        let name_end = series.find('{').unwrap_or(series.len());
-        let name = &series[..name_end];
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
-            "bad metric name: {line}"
-        );
-        if name_end < series.len() {
-            assert!(series.ends_with('}'), "bad labels: {line}");
-        }
-        let value: f64 = value
-            .parse()
-            .unwrap_or_else(|_| panic!("bad value: {line}"));
-        samples.insert(series.to_owned(), value);
-    }
-    samples
-}
 
 async fn scrape(app: &crate::support::TestApp) -> HashMap<String, f64> {
     let response = app
@@ -115,8 +77,10 @@ async fn a_worker_process_logs_json_with_the_jobs_fields_and_serves_metrics() {
     let app = spawn_app_with(servers::shared(), options).await;
     let port = servers::free_port();
     let listen = format!("127.0.0.1:{port}");
-    let worker =
-        Process::start(&app.worker_flags(&["--log-format", "json", "--metrics-listen", &listen]));
+    let worker = Process::start(
+        &app.worker_flags(&["--log-format", "json", "--metrics-listen", &listen]),
+        &app.process_env(),
+    );
     let response = app
         .api(Method::POST, "/api/sampleentities/bulk-import")
         .header("x-correlation-id", "corr-json-1")
@@ -134,15 +98,13 @@ async fn a_worker_process_logs_json_with_the_jobs_fields_and_serves_metrics() {
     app.until_terminal(id.parse().unwrap(), Duration::from_secs(30))
         .await;
 
-    let line = wait::until("the job's log line", Duration::from_secs(10), || async {
+    let entry = wait::until("the job's end logged", Duration::from_secs(10), || async {
         worker
-            .log()
-            .lines()
-            .find(|l| l.contains("operation ended"))
-            .map(str::to_owned)
+            .json_log()
+            .into_iter()
+            .find(|e| e["fields"]["status"] == "completed" && e["span"]["operation"] == id)
     })
     .await;
-    let entry: Value = serde_json::from_str(&line).expect("a JSON log line");
     assert_eq!(entry["span"]["operation"], id.as_str());
     assert_eq!(entry["span"]["correlation"], "corr-json-1");
     assert_eq!(entry["span"]["tenant"], app.tenant.to_string());

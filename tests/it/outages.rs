@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
 use crate::support::load::{ITEMS, Load};
 use crate::support::servers::{Server, Servers};
+use crate::support::wait;
 
 async fn readiness(app: &TestApp) -> (StatusCode, Value) {
     let response = app
@@ -88,6 +89,51 @@ async fn valkey_frozen_is_503_within_the_deadline() {
     assert_unavailable(started, import).await;
     servers.valkey.thaw();
     app.until_ready().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_whose_request_met_a_valkey_outage_is_free_soon_after_valkey_returns() {
+    let mut servers = Servers::start(true);
+    let app = spawn_app_with(&servers, Options::default()).await;
+    let body = serde_json::json!({ "items": named_items("keyed", 2) });
+    let keyed = || {
+        app.api(Method::POST, "/api/sampleentities/bulk-import")
+            .header("idempotency-key", "outage-key")
+            .json(&body)
+            .send()
+    };
+
+    // With NATS frozen the request reserves its key and writes its record, then waits for
+    // a PubAck; Valkey dies meanwhile, so the request ends 503 and cannot free its key.
+    servers.nats.freeze();
+    let first = tokio::spawn(keyed());
+    wait::until("the record written", Duration::from_secs(10), || async {
+        let written: u64 = redis::cmd("ZCARD")
+            .arg(app.key("ops"))
+            .query_async(&mut app.valkey().await)
+            .await
+            .ok()?;
+        (written == 1).then_some(())
+    })
+    .await;
+    servers.valkey.stop();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    servers.valkey.restart();
+    servers.nats.thaw();
+    app.until_ready().await;
+    let retried = wait::until(
+        "the key free again (not 409)",
+        Duration::from_secs(5),
+        || async {
+            let response = keyed().await.ok()?;
+            (response.status() != StatusCode::CONFLICT).then_some(response)
+        },
+    )
+    .await;
+    assert_eq!(retried.status(), StatusCode::ACCEPTED);
+    assert!(!retried.headers().contains_key("idempotent-replayed"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod certs;
 pub mod events;
 pub mod load;
+pub mod metrics;
 pub mod processes;
 pub mod raw_http;
 pub mod receiver;

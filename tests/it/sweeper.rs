@@ -2,15 +2,16 @@
 //! no operation stuck in `accepted`: the sweeper republishes the job. The sweeper only ever
 //! looks at operations no worker has claimed.
 
+use std::os::unix::process::ExitStatusExt as _;
 use std::time::Duration;
 
+use nix::sys::signal::Signal::SIGABRT;
 use serde_json::json;
 
 use crate::support::app::{Options, named_items, spawn_app_with};
-use crate::support::processes::Process;
-use crate::support::servers::{self, free_port};
+use crate::support::processes::doomed_intake;
+use crate::support::servers;
 use crate::support::spawn_app;
-use crate::support::wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_sweeper() {
@@ -19,20 +20,7 @@ async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_swe
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let port = free_port();
-    let mut flags = vec!["intake".to_owned()];
-    flags.extend(app.process_flags());
-    flags.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
-    let mut doomed =
-        Process::start_with_env(&flags, &[("PARTICIPANT_FAIL_POINT", "intake-after-record")]);
-    let doomed_url = format!("http://127.0.0.1:{port}");
-    wait::until("the doomed intake", Duration::from_secs(20), || async {
-        reqwest::get(format!("{doomed_url}/health/live"))
-            .await
-            .ok()
-            .map(drop)
-    })
-    .await;
+    let (mut doomed, doomed_url) = doomed_intake(&app, "intake-after-record").await;
 
     let answer = app
         .http
@@ -42,11 +30,11 @@ async fn an_operation_whose_intake_died_before_publishing_is_finished_by_the_swe
         .send()
         .await;
     assert!(answer.is_err(), "the intake died before answering");
-    doomed.kill();
-    assert!(
-        doomed
-            .log()
-            .contains("fail point intake-after-record reached")
+    let died = doomed.until_exited().await;
+    assert_eq!(
+        died.signal(),
+        Some(SIGABRT as i32),
+        "aborted at the fail point: {died:?}"
     );
 
     let list = app.operations_list().await;

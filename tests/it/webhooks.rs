@@ -304,7 +304,13 @@ async fn a_dispatcher_killed_mid_schedule_loses_nothing_and_sends_nothing_twice(
     let app = spawn_app_with(servers::shared(), options).await;
     let mut flags = vec!["dispatcher".to_owned()];
     flags.extend(app.process_flags());
-    let mut first = Process::start(&flags);
+    let mut first = Process::start(&flags, &app.process_env());
+    let shown = first.command_line().await;
+    assert!(shown.contains("dispatcher"), "{shown}");
+    assert!(
+        !shown.contains("whsec_"),
+        "a secret on the command line: {shown}"
+    );
     let receiver = Receiver::start().await;
     receiver.answer(&[500]);
     let id = accepted_with_callback(&app, &receiver.url, &[]).await;
@@ -312,7 +318,7 @@ async fn a_dispatcher_killed_mid_schedule_loses_nothing_and_sends_nothing_twice(
     receiver.until_received(1, Duration::from_secs(30)).await;
     until_callback(&app, id, "retrying").await;
     first.kill();
-    let _second = Process::start(&flags);
+    let _second = Process::start(&flags, &app.process_env());
 
     let doc = until_callback(&app, id, "delivered").await;
     assert_eq!(

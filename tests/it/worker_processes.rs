@@ -8,10 +8,34 @@ use futures::future::join_all;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::app::{Options, TestApp, named_items, spawn_app_with};
 use crate::support::events::replay;
 use crate::support::processes::Process;
-use crate::support::{servers, wait};
+use crate::support::{metrics, servers, wait};
+
+/// A worker process for `app` with `extra` flags, serving its metrics; returns it and the
+/// URL of its `/metrics`.
+fn worker(app: &TestApp, extra: &[&str]) -> (Process, String) {
+    let (listen, url) = metrics::free_address();
+    let mut flags = app.worker_flags(extra);
+    flags.extend(["--metrics-listen".into(), listen]);
+    (Process::start(&flags, &app.process_env()), url)
+}
+
+/// Operations the worker serving `metrics_url` has completed, once it has completed one
+/// (it counts each just after the operation's record shows it ended).
+async fn completed(app: &TestApp, metrics_url: &str) -> f64 {
+    wait::until("a completion counted", Duration::from_secs(10), || async {
+        let samples = metrics::samples(&app.http, metrics_url).await?;
+        let completed = metrics::count(
+            &samples,
+            "participant_operations_total",
+            ("status", "completed"),
+        );
+        (completed >= 1.0).then_some(completed)
+    })
+    .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
@@ -21,8 +45,8 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let flags = app.worker_flags(&["--concurrency", "3", "--simulated-item-latency", "1ms"]);
-    let workers = [Process::start(&flags), Process::start(&flags)];
+    let flags = ["--concurrency", "3", "--simulated-item-latency", "1ms"];
+    let workers = [worker(&app, &flags), worker(&app, &flags)];
 
     let submissions = (0..20).map(|i| {
         let mut items = named_items(&format!("c{i}"), 200);
@@ -40,12 +64,9 @@ async fn twenty_concurrent_imports_over_two_worker_processes_all_complete() {
         assert_eq!(doc["result"]["failed"], 2);
     }
     assert_eq!(app.entity_count().await, (4_000, 4_000));
-    for worker in &workers {
-        assert!(
-            worker.log().contains("operation ended"),
-            "each worker took a share; one logged:\n{}",
-            worker.log()
-        );
+    for (_, metrics_url) in &workers {
+        // Each worker took a share: `completed` waits for one.
+        completed(&app, metrics_url).await;
     }
 }
 
@@ -57,8 +78,8 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let flags = app.worker_flags(&["--simulated-item-latency", "1ms"]);
-    let mut first = Process::start(&flags);
+    let flags = ["--simulated-item-latency", "1ms"];
+    let (mut first, _) = worker(&app, &flags);
 
     let total = 5_000;
     let id = app.accepted(named_items("k", total)).await;
@@ -70,7 +91,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
         (current >= 1_000).then_some(current)
     })
     .await;
-    let second = Process::start(&flags);
+    let (_second, second_metrics) = worker(&app, &flags);
     first.kill();
     assert!(before_kill < total as u64, "killed in the middle");
 
@@ -91,7 +112,11 @@ async fn a_worker_killed_mid_import_is_replaced_and_the_import_resumes_from_its_
     assert_eq!(doc["result"]["failed"], 0);
     assert_eq!(doc["result"]["errors"], json!([]));
     assert_eq!(app.entity_count().await, (total as u64, total as u64));
-    assert!(second.log().contains("operation ended"));
+    assert_eq!(
+        completed(&app, &second_metrics).await,
+        1.0,
+        "the second ended it"
+    );
 
     let events = replay(&app, id).await;
     let takeover = events
@@ -115,8 +140,8 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
         ..Options::default()
     };
     let app = spawn_app_with(servers::shared(), options).await;
-    let flags = app.worker_flags(&["--simulated-item-latency", "2ms"]);
-    let mut leaving = Process::start(&flags);
+    let flags = ["--simulated-item-latency", "2ms", "--log-format", "json"];
+    let (mut leaving, _) = worker(&app, &flags);
     let total = 3_000u64;
     let id = app.accepted(named_items("term", total as usize)).await;
     wait::until("the job under way", Duration::from_secs(30), || async {
@@ -124,7 +149,7 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
         (doc["progress"]["current"].as_u64().unwrap() > 0).then_some(())
     })
     .await;
-    let staying = Process::start(&flags);
+    let (_staying, staying_metrics) = worker(&app, &flags);
     leaving.signal(nix::sys::signal::Signal::SIGTERM);
     let status = wait::until("the worker to exit", Duration::from_secs(20), || {
         let exited = leaving.try_exit_status();
@@ -133,8 +158,12 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
     .await;
     assert!(status.success(), "a graceful exit: {status:?}");
     assert!(
-        leaving.log().contains("handing the job back"),
-        "{}",
+        leaving
+            .json_log()
+            .iter()
+            .any(|entry| entry["fields"]["outcome"] == "handed-back"
+                && entry["span"]["operation"] == id.to_string()),
+        "it handed the job back: {}",
         leaving.log()
     );
 
@@ -143,5 +172,9 @@ async fn a_worker_sent_sigterm_mid_job_checkpoints_and_hands_the_job_over() {
     assert_eq!(doc["result"]["succeeded"], total);
     assert_eq!(doc["result"]["failed"], 0);
     assert_eq!(app.entity_count().await, (total, total));
-    assert!(staying.log().contains("operation ended"));
+    assert_eq!(
+        completed(&app, &staying_metrics).await,
+        1.0,
+        "the other ended it"
+    );
 }

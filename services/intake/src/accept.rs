@@ -49,6 +49,7 @@ pub struct Accepted {
 }
 
 /// Records the operation, publishes its job and `accepted` event, and returns its record.
+/// When an operation with the plan's id exists already, returns that one as it is.
 pub async fn accept(
     state: &AppState,
     ctx: &RequestContext,
@@ -67,7 +68,15 @@ pub async fn accept(
         traceparent: ctx.traceparent.clone(),
         total: plan.total,
     };
-    let record = deps.store.create_operation(&new, plan.items).await?;
+    let Some(record) = deps.store.create_operation(&new, plan.items).await? else {
+        // Created meanwhile by a request repairing the same creation: its job is that
+        // request's to publish (or the sweeper's, if that request dies).
+        return deps
+            .store
+            .operation(ctx.tenant, operation)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("The operation", "it is being created"));
+    };
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-record");
     if let Err(cause) = publish(state, &record, &new.job).await {

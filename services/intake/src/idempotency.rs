@@ -3,6 +3,9 @@
 //! exactly one executes. Its answer is stored with a fingerprint of the request and
 //! replayed byte for byte, with `Idempotent-Replayed: true`. Answers a retry could change
 //! (validation errors, `409`, `5xx`) are not stored: the reservation is released instead.
+//! The reservation is a lease the request renews while it runs ([`lease`]).
+
+mod lease;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -13,6 +16,8 @@ use sha2::{Digest, Sha256};
 use shared::contract::headers;
 use shared::ids::TenantId;
 use shared::store::{Reservation, StoredAnswer};
+
+use self::lease::Lease;
 
 use crate::context::text;
 use crate::problem::ApiError;
@@ -78,19 +83,19 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
 
     // Run to the end even if the client goes away meanwhile: the answer must be stored (or
-    // the key released), or a retry after the reservation lapses would run it twice.
+    // the key released), or a retry after the lease lapses would run it twice.
+    let lease = Lease {
+        store: store.clone(),
+        tenant,
+        scope,
+        fingerprint,
+        token,
+    };
     let state_for_task = state.clone();
     let finished = state.tasks().spawn(async move {
-        let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-        settle(
-            &state_for_task,
-            tenant,
-            &scope,
-            &fingerprint,
-            &token,
-            response,
-        )
-        .await
+        let request = Request::from_parts(parts, Body::from(body));
+        let response = lease.hold(next.run(request)).await;
+        settle(&state_for_task, lease, response).await
     });
     finished
         .await
@@ -98,22 +103,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
 }
 
 /// Stores the answer for the key, or releases the key when the answer is not to be kept.
-async fn settle(
-    state: &AppState,
-    tenant: TenantId,
-    scope: &str,
-    fingerprint: &str,
-    token: &str,
-    response: Response,
-) -> Response {
-    let store = &state.deps().store;
+async fn settle(state: &AppState, lease: Lease, response: Response) -> Response {
     if !is_kept(response.status()) {
-        if let Err(error) = store
-            .release_idempotency_key(tenant, scope, fingerprint, token)
-            .await
-        {
-            tracing::warn!(%error, "idempotency key not released; it frees itself in a minute");
-        }
+        lease.release(state.tasks()).await;
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -132,12 +124,7 @@ async fn settle(
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let retention = state.settings().retention.idempotency;
-    if let Err(error) = store
-        .complete_idempotency_key(tenant, scope, fingerprint, answer, retention)
-        .await
-    {
-        tracing::warn!(%error, "answer not stored for its Idempotency-Key");
-    }
+    lease.complete(state.tasks(), answer, retention).await;
     Response::from_parts(parts, Body::from(body))
 }
 

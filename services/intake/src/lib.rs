@@ -29,9 +29,12 @@ mod routes;
 mod state;
 mod tls;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use shared::config::Settings;
 use shared::connect::{self, Deps};
+use shared::metrics::Metrics;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -73,7 +76,11 @@ pub async fn run(
     let state = AppState::new(settings, deps, shutdown.clone());
     let app = router(state.clone());
     if let Some(tls) = &tls {
-        tasks.spawn(reload_on_sighup(tls.clone(), shutdown.clone()));
+        tasks.spawn(reload_on_sighup(
+            tls.clone(),
+            state.deps().metrics.clone(),
+            shutdown.clone(),
+        ));
     }
     let edge_settings = state.settings().http.edge.clone();
     let metrics = state.deps().metrics.clone();
@@ -86,8 +93,12 @@ pub async fn run(
     served
 }
 
-/// Reloads certificate and key on each SIGHUP until `shutdown`.
-async fn reload_on_sighup(tls: tls::Reloadable, shutdown: CancellationToken) {
+/// Reloads certificate and key on each SIGHUP until `shutdown`, counting the outcomes.
+async fn reload_on_sighup(
+    tls: tls::Reloadable,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
     let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
     else {
         tracing::warn!("cannot listen for SIGHUP; certificates will not be reloaded");
@@ -99,11 +110,17 @@ async fn reload_on_sighup(tls: tls::Reloadable, shutdown: CancellationToken) {
             _ = hangups.recv() => {}
         }
         match tls.reload() {
-            Ok(()) => tracing::info!("TLS certificate reloaded"),
-            Err(error) => tracing::error!(
-                error = format!("{error:#}"),
-                "TLS reload failed; keeping the old certificate"
-            ),
+            Ok(()) => {
+                metrics.tls_reload("reloaded");
+                tracing::info!("TLS certificate reloaded");
+            }
+            Err(error) => {
+                metrics.tls_reload("failed");
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "TLS reload failed; keeping the old certificate"
+                );
+            }
         }
     }
 }

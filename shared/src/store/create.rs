@@ -38,16 +38,19 @@ pub struct CallbackTarget {
     pub events: Vec<EventKind>,
 }
 
-/// Items pushed per `RPUSH`, so one command stays a reasonable size.
-const ITEMS_PER_PUSH: usize = 10_000;
+/// `lua/create.lua`, sent as `EVAL` inside the creation's transaction, where a
+/// `redis::Script` cannot go.
+const CREATE: &str = include_str!("lua/create.lua");
+
 impl Store {
     /// Stores a new operation with its items, in one transaction, and adds it to the
-    /// tenant's index. Returns its record as stored.
+    /// tenant's index. Returns its record as stored, or `None` when an operation with its
+    /// id exists already (then nothing is changed).
     pub async fn create_operation(
         &self,
         new: &NewOperation,
         items: &[&RawValue],
-    ) -> Result<Record, StoreError> {
+    ) -> Result<Option<Record>, StoreError> {
         let names = &self.names;
         let (id, job) = (new.job.operation_id(), new.job.to_json());
         let created = new.created_millis.to_string();
@@ -97,17 +100,14 @@ impl Store {
 
         let mut pipe = redis::pipe();
         pipe.atomic();
-        let items_key = names.items_key(id);
-        for chunk in items.chunks(ITEMS_PER_PUSH) {
-            pipe.cmd("RPUSH")
-                .arg(&items_key)
-                .arg(chunk.iter().map(|i| i.get()).collect::<Vec<_>>())
-                .ignore();
-        }
-        pipe.cmd("HSET")
+        pipe.cmd("EVAL")
+            .arg(CREATE)
+            .arg(2)
             .arg(names.operation_key(id))
+            .arg(names.items_key(id))
+            .arg(fields.len() * 2)
             .arg(&fields)
-            .ignore();
+            .arg(items.iter().map(|i| i.get()).collect::<Vec<_>>());
         let index = names.tenant_operations_key(new.job.tenant_id());
         pipe.cmd("ZADD")
             .arg(&index)
@@ -119,18 +119,23 @@ impl Store {
             .arg("-")
             .arg(format!("({}", self.expired_before(new.created_millis)))
             .ignore();
+        // `NX`: a repeated creation must not push back an operation the sweeper awaits.
         pipe.cmd("ZADD")
             .arg(names.pending_key())
+            .arg("NX")
             .arg(new.created_millis)
             .arg(id.to_string())
             .ignore();
-        self.query_pipeline::<()>(&pipe).await?;
+        let (created,): (i64,) = self.query_pipeline(&pipe).await?;
+        if created == 0 {
+            return Ok(None);
+        }
 
         let hash: HashMap<String, String> = fields
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        record::parse(id, &hash, &[])
+        record::parse(id, &hash, &[]).map(Some)
     }
 
     /// The smallest operation id created at `created_millis` less the retention: every id

@@ -15,9 +15,10 @@ use super::lua::{self, Call};
 use super::{Store, StoreError};
 use crate::names::Names;
 
-/// How long a reservation holds if its request never finishes (the intake died): longer
-/// than any request may take.
-const RESERVATION_TTL: Duration = Duration::from_secs(60);
+/// How long a reservation holds unless its request renews it: a key whose request could
+/// not release it (the intake died, or Valkey was away when it tried) is free again this
+/// long after the last renewal at most.
+pub const RESERVATION_LEASE: Duration = Duration::from_secs(10);
 
 /// A finished answer, as stored and replayed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,17 +66,13 @@ impl Store {
     ) -> Result<Reservation, StoreError> {
         let key = self.names.idempotency_key(tenant, scope);
         let token = Uuid::new_v4().to_string();
-        let entry = serde_json::to_string(&Entry::InFlight {
-            fingerprint: fingerprint.to_owned(),
-            token: token.clone(),
-        })
-        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let entry = in_flight(fingerprint, &token)?;
         let mut set = redis::cmd("SET");
         set.arg(&key)
             .arg(&entry)
             .arg("NX")
             .arg("PX")
-            .arg(RESERVATION_TTL.as_millis() as u64)
+            .arg(lease_millis())
             .arg("GET");
         let previous: Option<String> = self.query(&set).await?;
         let Some(current) = previous else {
@@ -117,6 +114,22 @@ impl Store {
         self.query(&set).await
     }
 
+    /// Extends the reservation by another lease while its request runs; false when it is
+    /// no longer this request's (it lapsed).
+    pub async fn renew_idempotency_key(
+        &self,
+        tenant: TenantId,
+        scope: &str,
+        fingerprint: &str,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let renew = RenewKey {
+            key: self.names.idempotency_key(tenant, scope),
+            entry: in_flight(fingerprint, token)?,
+        };
+        self.call(&renew).await.map(|renewed| renewed == 1)
+    }
+
     /// Frees a reservation whose request's answer is not to be kept, so the client may
     /// retry with the same key.
     pub async fn release_idempotency_key(
@@ -126,17 +139,25 @@ impl Store {
         fingerprint: &str,
         token: &str,
     ) -> Result<(), StoreError> {
-        let entry = serde_json::to_string(&Entry::InFlight {
-            fingerprint: fingerprint.to_owned(),
-            token: token.to_owned(),
-        })
-        .map_err(|e| StoreError::Unexpected(e.to_string()))?;
         let release = ReleaseKey {
             key: self.names.idempotency_key(tenant, scope),
-            entry,
+            entry: in_flight(fingerprint, token)?,
         };
         self.call(&release).await.map(drop)
     }
+}
+
+/// The value of a reservation: what only its own request can renew or release.
+fn in_flight(fingerprint: &str, token: &str) -> Result<String, StoreError> {
+    serde_json::to_string(&Entry::InFlight {
+        fingerprint: fingerprint.to_owned(),
+        token: token.to_owned(),
+    })
+    .map_err(|e| StoreError::Unexpected(e.to_string()))
+}
+
+fn lease_millis() -> u64 {
+    u64::try_from(RESERVATION_LEASE.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `lua/release_key.lua`: 1 when released.
@@ -154,5 +175,26 @@ impl Call for ReleaseKey {
 
     fn bind(&self, _names: &Names, invocation: &mut ScriptInvocation<'_>) {
         invocation.key(&self.key).arg(&self.entry);
+    }
+}
+
+/// `lua/renew_key.lua`: 1 when extended by another lease.
+struct RenewKey {
+    key: String,
+    entry: String,
+}
+
+impl Call for RenewKey {
+    type Reply = i64;
+
+    fn script(&self) -> &'static Script {
+        &lua::RENEW_KEY
+    }
+
+    fn bind(&self, _names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(&self.key)
+            .arg(&self.entry)
+            .arg(lease_millis());
     }
 }

@@ -79,6 +79,8 @@ pub static UNCREATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/uncreate.lua")));
 pub static RELEASE_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));
+pub static RENEW_KEY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/renew_key.lua")));
 
 #[cfg(test)]
 mod tests {

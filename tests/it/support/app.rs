@@ -5,13 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::{CommandFactory as _, FromArgMatches as _};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
-use shared::config::{
-    CallbacksConfig, ConnectionConfig, DiscoveryConfig, EdgeConfig, EventStreamsConfig, HttpConfig,
-    JobsConfig, LogFormat, ObservabilityConfig, RetentionConfig, RetrySchedule, Settings,
-    TlsConfig, WorkerConfig,
-};
+use shared::config::{EdgeConfig, RetrySchedule, Settings, TlsConfig};
 use shared::connect::Deps;
 use shared::metrics::{Metrics, ReasonLabels};
 use shared::signing::SigningSecret;
@@ -142,77 +139,57 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
     app
 }
 
-/// Settings as a deployment would give them, with a prefix of this test's own.
+/// The command line of the roles, for their defaults.
+#[derive(clap::Parser)]
+struct Defaults {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Every setting at its real default (as an empty command line gives them), whatever the
+/// test's environment holds: the `Section__Key` variables are taken off the command.
+fn defaults() -> Settings {
+    let command = Defaults::command().mut_args(|arg| arg.env(None));
+    let matches = command
+        .try_get_matches_from(["participant-test"])
+        .expect("the defaults parse");
+    Defaults::from_arg_matches(&matches)
+        .expect("the defaults")
+        .settings
+}
+
+/// Settings as a deployment would give them, with a prefix of this test's own and what
+/// the options ask for.
 fn settings(servers: &Servers, options: &Options) -> Settings {
-    Settings {
-        connection: ConnectionConfig {
-            nats_url: servers.nats_url(),
-            valkey_url: servers.valkey_url(),
-            prefix: format!("t{}", &Uuid::new_v4().simple().to_string()[..12]),
-            nats_auth: Default::default(),
-        },
-        http: HttpConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            max_body_bytes: options.max_body_bytes,
-            edge: options.edge.clone(),
-        },
-        event_streams: EventStreamsConfig {
-            max_streams: options.max_event_streams,
-            keep_alive: options.event_keep_alive,
-        },
-        jobs: JobsConfig {
-            ack_wait: options.ack_wait,
-            max_deliver: options.max_deliver,
-            sweep_after: options.sweep_after,
-            max_queue_time: Duration::from_secs(24 * 3600),
-        },
-        retention: RetentionConfig {
-            operations: Duration::from_secs(7 * 24 * 3600),
-            events: Duration::from_secs(3600),
-            dead_letters: Duration::from_secs(3600),
-            idempotency: Duration::from_secs(24 * 3600),
-        },
-        worker: WorkerConfig {
-            concurrency: 8,
-            shutdown_grace: Duration::from_secs(10),
-            simulated_item_latency: options.simulated_item_latency,
-        },
-        callbacks: CallbacksConfig {
-            signing_secrets: options.signing_secrets.clone(),
-            retry_schedule: RetrySchedule(options.retry_schedule.clone()),
-            timeout: Duration::from_secs(5),
-            allow_http: !options.strict_callbacks,
-            allowed_networks: if options.strict_callbacks {
-                Vec::new()
-            } else {
-                vec!["127.0.0.1/32".parse().expect("network")]
-            },
-            concurrency: 16,
-        },
-        observability: ObservabilityConfig {
-            log_format: LogFormat::Text,
-            metrics_listen: None,
-        },
-        discovery: DiscoveryConfig {
-            enabled: options.registry.is_some(),
-            url: options
-                .registry
-                .as_ref()
-                .map(|(url, _)| url.parse().expect("registry url")),
-            service_id: Some("participant-under-test".into()),
-            advertise_url: None,
-            renew_every: options
-                .registry
-                .as_ref()
-                .map_or(Duration::from_secs(30), |(_, every)| *every),
-        },
-        tls: options.tls.clone().unwrap_or(TlsConfig {
-            mutual: false,
-            ca_cert: None,
-            cert: None,
-            key: None,
-        }),
+    let mut s = defaults();
+    s.connection.nats_url = servers.nats_url();
+    s.connection.valkey_url = servers.valkey_url();
+    s.connection.prefix = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
+    s.http.listen = "127.0.0.1:0".parse().expect("address");
+    s.http.max_body_bytes = options.max_body_bytes;
+    s.http.edge = options.edge.clone();
+    s.event_streams.max_streams = options.max_event_streams;
+    s.event_streams.keep_alive = options.event_keep_alive;
+    s.jobs.ack_wait = options.ack_wait;
+    s.jobs.max_deliver = options.max_deliver;
+    s.jobs.sweep_after = options.sweep_after;
+    s.worker.simulated_item_latency = options.simulated_item_latency;
+    s.callbacks.signing_secrets = options.signing_secrets.clone();
+    s.callbacks.retry_schedule = RetrySchedule(options.retry_schedule.clone());
+    if !options.strict_callbacks {
+        s.callbacks.allow_http = true;
+        s.callbacks.allowed_networks = vec!["127.0.0.1/32".parse().expect("network")];
     }
+    if let Some((url, every)) = &options.registry {
+        s.discovery.enabled = true;
+        s.discovery.url = Some(url.parse().expect("registry url"));
+        s.discovery.service_id = Some("participant-under-test".into());
+        s.discovery.renew_every = *every;
+    }
+    if let Some(tls) = &options.tls {
+        s.tls = tls.clone();
+    }
+    s
 }
 
 /// An intake started beside the app's own.
@@ -437,7 +414,8 @@ impl TestApp {
         flags
     }
 
-    /// Flags that point a `participant` process at this app's servers and prefix.
+    /// Flags that point a `participant` process at this app's servers and prefix (its
+    /// secrets go by [`Self::process_env`]).
     pub fn process_flags(&self) -> Vec<String> {
         let s = &self.settings;
         let mut flags = vec![
@@ -449,8 +427,6 @@ impl TestApp {
             s.connection.prefix.clone(),
             "--ack-wait".into(),
             format!("{}ms", s.jobs.ack_wait.as_millis()),
-            "--events-retention".into(),
-            format!("{}s", s.retention.events.as_secs()),
             "--max-deliver".into(),
             s.jobs.max_deliver.to_string(),
             "--sweep-after".into(),
@@ -468,10 +444,22 @@ impl TestApp {
         for network in &s.callbacks.allowed_networks {
             flags.extend(["--callback-allow-network".into(), network.to_string()]);
         }
-        for secret in &s.callbacks.signing_secrets {
-            flags.extend(["--signing-secret".into(), secret.expose()]);
-        }
         flags
+    }
+
+    /// Environment for a `participant` process of this app: the signing secrets, which a
+    /// command line would show in `/proc/<pid>/cmdline`.
+    pub fn process_env(&self) -> Vec<(String, String)> {
+        let secrets = &self.settings.callbacks.signing_secrets;
+        if secrets.is_empty() {
+            return Vec::new();
+        }
+        let joined = secrets
+            .iter()
+            .map(SigningSecret::expose)
+            .collect::<Vec<_>>()
+            .join(",");
+        vec![("Callbacks__SigningSecrets".into(), joined)]
     }
 }
 

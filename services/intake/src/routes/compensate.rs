@@ -1,7 +1,9 @@
 //! `POST /api/operations/{id}/compensate`: saga rollback of a completed operation. Answers
 //! `202` with a new operation of kind `compensation` that undoes what the original did (for
 //! a bulk import: deletes the entities it created); a repeated call answers the same
-//! compensation.
+//! compensation. Naming the compensation on the original and creating it are two steps
+//! (two hash tags, so no one script can do both on a cluster); a repeated call finds a
+//! compensation named but not created and creates it, under that name, once.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -14,7 +16,7 @@ use shared::store::CompensationStart;
 use crate::accept::{self, Accepted, Plan};
 use crate::callback_target;
 use crate::context::{RequestContext, id_in_path};
-use crate::problem::{ApiError, RETRY_AFTER_OUTAGE_SECS};
+use crate::problem::ApiError;
 use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
 use crate::state::AppState;
 
@@ -48,49 +50,44 @@ pub async fn compensate(
         .ok_or_else(|| ApiError::not_found("operation"))?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let candidate = OperationId::generate();
-    match store
+    let compensation = match store
         .begin_compensation(ctx.tenant, original, candidate)
         .await?
     {
-        CompensationStart::New => {
-            let plan = Plan {
-                job: Job::CompensationV1 {
-                    operation_id: candidate,
-                    tenant_id: ctx.tenant,
-                    compensates: original,
-                },
-                items: &[],
-                total: record.document.progress.total,
-                callback,
-            };
-            let compensation = accept::accept(&state, &ctx, plan).await?;
-            Ok(accept::accepted_response(
-                &state,
-                &request_headers,
-                &compensation,
-            ))
-        }
-        CompensationStart::Existing(existing) => {
-            let compensation = store
-                .operation(ctx.tenant, existing)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unavailable(
-                        "The compensation",
-                        format!(
-                            "{existing} is being created; retry in {RETRY_AFTER_OUTAGE_SECS} s"
-                        ),
-                    )
-                })?;
-            Ok(accept::accepted_response(
-                &state,
-                &request_headers,
-                &compensation,
-            ))
-        }
-        CompensationStart::NotCompleted(status) => Err(not_completed(status)),
-        CompensationStart::NotFound => Err(ApiError::not_found("operation")),
-    }
+        CompensationStart::New => candidate,
+        CompensationStart::Existing(named) => match store.operation(ctx.tenant, named).await? {
+            Some(existing) => {
+                return Ok(accept::accepted_response(
+                    &state,
+                    &request_headers,
+                    &existing,
+                ));
+            }
+            // Named on the original, but its creation was interrupted (the intake died, or
+            // Valkey or NATS failed in between): create it now, under the name it has.
+            None => named,
+        },
+        CompensationStart::NotCompleted(status) => return Err(not_completed(status)),
+        CompensationStart::NotFound => return Err(ApiError::not_found("operation")),
+    };
+    #[cfg(feature = "fail-points")]
+    crate::fail_point::reached("intake-after-compensation-named");
+    let plan = Plan {
+        job: Job::CompensationV1 {
+            operation_id: compensation,
+            tenant_id: ctx.tenant,
+            compensates: original,
+        },
+        items: &[],
+        total: record.document.progress.total,
+        callback,
+    };
+    let created = accept::accept(&state, &ctx, plan).await?;
+    Ok(accept::accepted_response(
+        &state,
+        &request_headers,
+        &created,
+    ))
 }
 
 fn not_completed(status: OperationStatus) -> ApiError {
