@@ -7,9 +7,10 @@ use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
 use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 
-use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, StatusDocument, headers};
+use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, headers};
 use crate::ids::{OperationId, TenantId};
 use crate::names::Names;
+use crate::operation::Operation;
 
 /// The kinds of long-running operation, each declared once: its name in the status
 /// document and its token in job subjects. A job names its kind; the store keeps the kind
@@ -101,7 +102,7 @@ impl Job {
     }
 }
 
-/// Sends a job's wire form `payload` (see [`Job::to_json`]) to
+/// Sends the job of `operation` (its wire form as kept with it, see [`Job::to_json`]) to
 /// `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id (so the
 /// stream's duplicate window drops a re-publication) and the headers that carry the
 /// request's context into the worker's logs: tenant, correlation id, workflow and W3C
@@ -109,25 +110,16 @@ impl Job {
 pub async fn send(
     jetstream: &Context,
     names: &Names,
-    job: &Job,
-    payload: &str,
-    operation: &StatusDocument,
-    traceparent: Option<&str>,
+    operation: &Operation,
 ) -> Result<PublishAckFuture, PublishError> {
     let mut job_headers = HeaderMap::new();
-    job_headers.insert(
-        headers::NATS_MSG_ID,
-        job.operation_id().to_string().as_str(),
-    );
-    job_headers.insert(
-        headers::NATS_CORRELATION_ID,
-        operation.correlation_id.as_str(),
-    );
+    job_headers.insert(headers::NATS_MSG_ID, operation.id.to_string().as_str());
+    job_headers.insert(headers::NATS_CORRELATION_ID, operation.correlation.as_str());
     job_headers.insert(
         headers::NATS_TENANT_ID,
-        operation.tenant_id.to_string().as_str(),
+        operation.tenant.to_string().as_str(),
     );
-    let workflow = operation.workflow.clone().unwrap_or_default();
+    let workflow = &operation.workflow;
     for (name, value) in [
         (headers::NATS_WORKFLOW_ID, &workflow.id),
         (headers::NATS_WORKFLOW_STEP, &workflow.step),
@@ -137,14 +129,15 @@ pub async fn send(
             job_headers.insert(name, value.as_str());
         }
     }
-    if let Some(traceparent) = traceparent {
-        job_headers.insert(headers::TRACEPARENT, traceparent);
+    if let Some(traceparent) = &operation.traceparent {
+        job_headers.insert(headers::TRACEPARENT, traceparent.as_str());
     }
+    let payload = operation.job.clone().unwrap_or_default();
     jetstream
         .send_publish(
-            names.job_subject(job.kind().subject_token(), job.operation_id()),
+            names.job_subject(operation.kind.subject_token(), operation.id),
             PublishMessage::build()
-                .payload(payload.to_owned().into())
+                .payload(payload.into())
                 .headers(job_headers),
         )
         .await

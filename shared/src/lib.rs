@@ -7,6 +7,8 @@
 //! - [`job`] and [`event`]: the versioned messages carried by JetStream.
 //! - [`ids`]: `TenantId` and `OperationId`, never mixed up.
 //! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
+//! - [`operation`]: the operation as the roles know it; its status document is built at
+//!   the edges.
 //! - [`store`]: the operation store in Valkey; every status transition is one script.
 //! - [`connect`]: connections with deadlines, and the JetStream topology declared at start.
 //! - [`runner`]: the one message runner of the worker and the dispatcher: it pulls only
@@ -34,6 +36,7 @@ pub mod job;
 pub mod metrics;
 pub mod names;
 pub mod nats_service;
+pub mod operation;
 pub mod pull;
 pub mod runner;
 pub mod signing;

@@ -43,7 +43,6 @@ pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
 pub use list::OperationPage;
-pub use record::Record;
 pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
 
 /// Errors of the store. None of them is the caller's fault; all may pass.

@@ -16,7 +16,8 @@ use shared::contract::{OperationStatus, Problem, headers};
 use shared::event::{Event, EventKind};
 use shared::ids::OperationId;
 use shared::job::{self, Job};
-use shared::store::{CallbackTarget, FailOutcome, NewOperation, Record};
+use shared::operation::Operation;
+use shared::store::{CallbackTarget, FailOutcome, NewOperation};
 
 use utoipa::ToSchema;
 
@@ -54,7 +55,7 @@ pub async fn accept(
     state: &AppState,
     ctx: &RequestContext,
     plan: Plan<'_>,
-) -> Result<Record, ApiError> {
+) -> Result<Operation, ApiError> {
     let deps = state.deps();
     let operation = plan.job.operation_id();
     let new = NewOperation {
@@ -79,7 +80,7 @@ pub async fn accept(
     };
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-record");
-    if let Err(cause) = publish(state, &record, &new.job).await {
+    if let Err(cause) = publish(state, &record).await {
         give_up(state, operation).await;
         return Err(ApiError::unavailable("The job queue", cause));
     }
@@ -94,9 +95,9 @@ pub async fn accept(
 pub fn accepted_response(
     state: &AppState,
     request_headers: &HeaderMap,
-    record: &Record,
+    record: &Operation,
 ) -> Response {
-    let id = record.document.operation_id;
+    let id = record.id;
     let status_url = format!("/api/operations/{id}");
     let location_polling = prefers_location_polling(request_headers);
     let location = if location_polling {
@@ -106,7 +107,7 @@ pub fn accepted_response(
     };
     let monitor = absolute_url(request_headers, state, &format!("{status_url}/monitor"));
     let location = absolute_url(request_headers, state, &location);
-    let total = record.document.progress.total;
+    let total = record.progress.total;
     let body = Accepted {
         operation_id: id,
         status: OperationStatus::Accepted,
@@ -163,21 +164,12 @@ pub fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -
 }
 
 /// Sends the `accepted` event and the job, then awaits both PubAcks within the deadline.
-async fn publish(state: &AppState, record: &Record, job: &Job) -> Result<(), async_nats::Error> {
+async fn publish(state: &AppState, record: &Operation) -> Result<(), async_nats::Error> {
     let deps = state.deps();
-    let doc = &record.document;
-    let event = Event::of(EventKind::Accepted, doc.clone());
+    let event = Event::of(EventKind::Accepted, record.document());
     let acks = async {
         let event_ack = state.events().send(&event).await?;
-        let job_ack = job::send(
-            &deps.jetstream,
-            &deps.names,
-            job,
-            record.job.as_deref().unwrap_or_default(),
-            doc,
-            record.traceparent.as_deref(),
-        )
-        .await?;
+        let job_ack = job::send(&deps.jetstream, &deps.names, record).await?;
         let (event_ack, job_ack) = tokio::join!(event_ack, job_ack);
         event_ack?;
         job_ack?;
@@ -206,7 +198,7 @@ async fn give_up(state: &AppState, operation: OperationId) {
         .await
     {
         Ok(FailOutcome::Failed(record)) => {
-            let event = Event::of(EventKind::Failed, record.document);
+            let event = Event::of(EventKind::Failed, record.document());
             if let Err(error) = state.events().publish(&event).await {
                 tracing::warn!(%operation, %error, "failed event not published");
             }

@@ -178,7 +178,7 @@ impl Reader {
         };
         let ended = matches!(
             self.state.deps().store.operation(ending.tenant, ending.operation).await,
-            Ok(Some(record)) if record.document.status.is_terminal()
+            Ok(Some(record)) if record.status.is_terminal()
         );
         let gone = ended && self.ended_seen;
         self.ended_seen = ended;

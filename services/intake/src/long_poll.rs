@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use shared::store::Record;
+use shared::operation::Operation;
 use tokio::time::Instant;
 
 use crate::problem::ApiError;
@@ -16,12 +16,11 @@ const REREAD_EVERY: Duration = Duration::from_millis(500);
 /// Waits up to `wait` for `seen` to change; returns the newest record either way.
 pub async fn until_changed(
     state: &AppState,
-    seen: Record,
+    seen: Operation,
     wait: Duration,
-) -> Result<Record, ApiError> {
+) -> Result<Operation, ApiError> {
     let deps = state.deps();
-    let doc = &seen.document;
-    let (tenant, id) = (doc.tenant_id, doc.operation_id);
+    let (tenant, id) = (seen.tenant, seen.id);
     let mut events = deps
         .nats
         .subscribe(deps.names.operation_events(tenant, id))
@@ -33,7 +32,7 @@ pub async fn until_changed(
         if let Some(record) = deps.store.operation(tenant, id).await? {
             latest = record;
         }
-        if latest.revision != seen.revision || latest.document.status.is_terminal() {
+        if latest.revision != seen.revision || latest.status.is_terminal() {
             return Ok(latest);
         }
         let next_look = (Instant::now() + REREAD_EVERY).min(deadline);

@@ -45,7 +45,7 @@ impl Kind for Compensation {
                 deliveries: 0,
             }));
         };
-        let event = Event::of(EventKind::Compensated, record.document);
+        let event = Event::of(EventKind::Compensated, record.document());
         Ok(vec![ctx.events.send(&event).await?])
     }
 }

@@ -28,7 +28,7 @@ pub async fn give_up(
     failure: &Failure,
 ) -> anyhow::Result<()> {
     if let Some(record) = ctx.deps.store.record(operation).await?
-        && record.document.status.is_terminal()
+        && record.status.is_terminal()
     {
         return ending::republish_terminal(ctx, record).await;
     }

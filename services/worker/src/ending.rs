@@ -5,17 +5,18 @@ use shared::clock;
 use shared::contract::Problem;
 use shared::event::{Event, EventKind};
 use shared::ids::OperationId;
-use shared::store::{FailOutcome, Record};
+use shared::operation::Operation;
+use shared::store::FailOutcome;
 
 use crate::context::Context;
 
 /// Publishes the terminal event of an operation that already ended (a redelivery after a
 /// crash between the result and the ack, or a job cancelled before it started); its id is
 /// the one first used, so the events stream drops it if it was stored before.
-pub async fn republish_terminal(ctx: &Context, record: Record) -> anyhow::Result<()> {
-    let kind = EventKind::ending(record.document.status).unwrap_or(EventKind::Cancelled);
+pub async fn republish_terminal(ctx: &Context, record: Operation) -> anyhow::Result<()> {
+    let kind = EventKind::ending(record.status).unwrap_or(EventKind::Cancelled);
     ctx.events
-        .publish(&Event::of(kind, record.document))
+        .publish(&Event::of(kind, record.document()))
         .await?;
     Ok(())
 }
@@ -36,7 +37,7 @@ pub async fn fail(
     if let FailOutcome::Failed(record) = outcome {
         ctx.deps.metrics.operation("failed");
         ctx.events
-            .publish(&Event::of(EventKind::Failed, record.document))
+            .publish(&Event::of(EventKind::Failed, record.document()))
             .await?;
     }
     Ok(())

@@ -66,13 +66,13 @@ async fn work<K: Kind>(
             return Ok(Outcome::Done);
         }
     };
-    let total = record.document.progress.total;
-    let mut cursor = record.document.progress.current;
+    let total = record.progress.total;
+    let mut cursor = record.progress.current;
     tracing::info!(from = cursor, total, "operation running");
     ctx.deps.metrics.operation("running");
     let mut acks = vec![
         ctx.events
-            .send(&Event::of(EventKind::Running, record.document))
+            .send(&Event::of(EventKind::Running, record.document()))
             .await?,
     ];
 
@@ -144,14 +144,18 @@ async fn work<K: Kind>(
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };
         cursor += count;
-        if let Some(ended) = EventKind::ending(record.document.status) {
+        if let Some(ended) = EventKind::ending(record.status) {
             tracing::info!(
                 status = ended.as_str(),
                 processed = cursor,
                 "operation ended"
             );
             ctx.deps.metrics.operation(ended.as_str());
-            acks.push(ctx.events.send(&Event::of(ended, record.document)).await?);
+            acks.push(
+                ctx.events
+                    .send(&Event::of(ended, record.document()))
+                    .await?,
+            );
             if ended == EventKind::Completed {
                 acks.extend(kind.completed(ctx).await?);
             }
@@ -162,7 +166,7 @@ async fn work<K: Kind>(
             last_progress = Instant::now();
             acks.push(
                 ctx.events
-                    .send(&Event::of(EventKind::Progress, record.document))
+                    .send(&Event::of(EventKind::Progress, record.document()))
                     .await?,
             );
         }

@@ -14,8 +14,8 @@ use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
 use shared::clock;
 use shared::contract::{OperationStatus, Problem};
 use shared::ids::OperationId;
-use shared::job::{self, Job};
-use shared::store::Record;
+use shared::job;
+use shared::operation::Operation;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
@@ -62,7 +62,7 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
     let mut settled = Vec::new();
     for (operation, record) in due.into_iter().zip(records) {
         match record {
-            Some(record) if record.document.status == OperationStatus::Accepted => {
+            Some(record) if record.status == OperationStatus::Accepted => {
                 if sweep_one(ctx, &jobs, record, now).await? {
                     settled.push(operation);
                 }
@@ -78,44 +78,39 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
 async fn sweep_one(
     ctx: &Context,
     jobs: &Stream<()>,
-    record: Record,
+    record: Operation,
     now: i64,
 ) -> anyhow::Result<bool> {
-    let doc = &record.document;
-    let operation = doc.operation_id;
+    let operation = record.id;
     if now - record.created_millis > millis(ctx.settings.jobs.max_queue_time) {
         tracing::error!(%operation, "accepted too long without starting; failing it");
         give_up(ctx, operation).await?;
         return Ok(true);
     }
-    let Some(payload) = record.job.as_deref() else {
+    if record.job.is_none() {
         tracing::warn!(%operation, "accepted operation without a stored job; it fails when it has waited too long");
         return Ok(false);
-    };
-    let job: Job = serde_json::from_str(payload)?;
-    if job_is_queued(ctx, jobs, &job).await? {
+    }
+    if job_is_queued(ctx, jobs, &record).await? {
         return Ok(false);
     }
     tracing::warn!(%operation, "accepted operation has no job in the stream; republishing it");
-    job::send(
-        &ctx.deps.jetstream,
-        &ctx.deps.names,
-        &job,
-        payload,
-        doc,
-        record.traceparent.as_deref(),
-    )
-    .await?
-    .await?;
+    job::send(&ctx.deps.jetstream, &ctx.deps.names, &record)
+        .await?
+        .await?;
     Ok(false)
 }
 
 /// Is the job in the jobs stream (waiting, or in a worker's hands)?
-async fn job_is_queued(ctx: &Context, jobs: &Stream<()>, job: &Job) -> anyhow::Result<bool> {
+async fn job_is_queued(
+    ctx: &Context,
+    jobs: &Stream<()>,
+    operation: &Operation,
+) -> anyhow::Result<bool> {
     let subject = ctx
         .deps
         .names
-        .job_subject(job.kind().subject_token(), job.operation_id());
+        .job_subject(operation.kind.subject_token(), operation.id);
     match jobs.get_last_raw_message_by_subject(&subject).await {
         Ok(_) => Ok(true),
         Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),

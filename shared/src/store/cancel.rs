@@ -5,20 +5,21 @@ use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 use crate::ids::{OperationId, TenantId};
 
 use super::lua::{self, Call, Tagged};
-use super::record::{self, Record};
+use super::record;
 use super::{Store, StoreError};
 use crate::names::Names;
+use crate::operation::Operation;
 
 /// The outcome of a cancel request.
 #[derive(Debug)]
 pub enum CancelOutcome {
     /// It had not started: cancelled now.
-    Cancelled(Box<Record>),
+    Cancelled(Box<Operation>),
     /// It is running: its worker will stop at the next checkpoint.
-    Requested(Box<Record>),
-    AlreadyCancelled(Box<Record>),
+    Requested(Box<Operation>),
+    AlreadyCancelled(Box<Operation>),
     /// Completed or failed: too late.
-    AlreadyEnded(Box<Record>),
+    AlreadyEnded(Box<Operation>),
     NotFound,
 }
 

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::record::{self, Record, field};
+use super::record::{self, field};
 use super::{Store, StoreError};
 use crate::contract::{OperationStatus, Workflow};
 use crate::event::EventKind;
 use crate::job::Job;
+use crate::operation::Operation;
 
 /// What the intake knows of an operation when it accepts it.
 #[derive(Clone, Debug)]
@@ -50,7 +51,7 @@ impl Store {
         &self,
         new: &NewOperation,
         items: &[&RawValue],
-    ) -> Result<Option<Record>, StoreError> {
+    ) -> Result<Option<Operation>, StoreError> {
         let names = &self.names;
         let (id, job) = (new.job.operation_id(), new.job.to_json());
         let created = new.created_millis.to_string();

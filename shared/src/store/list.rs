@@ -2,14 +2,14 @@
 
 use crate::ids::{OperationId, TenantId};
 
-use super::record::Record;
 use super::{Store, StoreError};
 use crate::contract::OperationStatus;
+use crate::operation::Operation;
 
 /// One page of a tenant's operations, newest first.
 #[derive(Clone, Debug)]
 pub struct OperationPage {
-    pub operations: Vec<Record>,
+    pub operations: Vec<Operation>,
     /// The last id examined, when more may follow.
     pub next_after: Option<OperationId>,
 }
@@ -55,7 +55,7 @@ impl Store {
                 cursor = Some(*id);
                 match record {
                     None => expired.push(*id),
-                    Some(r) if status.is_none_or(|s| r.document.status == s) => {
+                    Some(r) if status.is_none_or(|s| r.status == s) => {
                         found.push(r);
                         if found.len() == limit {
                             full = position + 1 < batch_len || batch_len == INDEX_BATCH;

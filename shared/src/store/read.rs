@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use crate::ids::{OperationId, TenantId};
 
-use super::record::{self, Record, field};
+use super::record::{self, field};
 use super::{Store, StoreError};
 use crate::contract::{CompensationRef, OperationStatus};
+use crate::operation::Operation;
 
 impl Store {
     /// The record of an operation of `tenant`; `None` when unknown or another tenant's.
@@ -15,21 +16,18 @@ impl Store {
         &self,
         tenant: TenantId,
         operation: OperationId,
-    ) -> Result<Option<Record>, StoreError> {
+    ) -> Result<Option<Operation>, StoreError> {
         let mut records = self.records(&[operation]).await?;
-        Ok(records
-            .pop()
-            .flatten()
-            .filter(|r| r.document.tenant_id == tenant))
+        Ok(records.pop().flatten().filter(|r| r.tenant == tenant))
     }
 
     /// The record of an operation, whoever's it is (for the worker's own bookkeeping).
-    pub async fn record(&self, operation: OperationId) -> Result<Option<Record>, StoreError> {
+    pub async fn record(&self, operation: OperationId) -> Result<Option<Operation>, StoreError> {
         Ok(self.records(&[operation]).await?.pop().flatten())
     }
 
     /// Records (hash and errors) of several operations in one round trip, in order.
-    pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Record>>, StoreError> {
+    pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Operation>>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -69,34 +67,27 @@ impl Store {
 
     /// Fills in `compensation` (id and live status) of records that have one, in one more
     /// round trip, only when there are any.
-    async fn add_compensations(&self, records: &mut [Option<Record>]) -> Result<(), StoreError> {
-        let compensated: Vec<&mut Record> = records
+    async fn add_compensations(&self, records: &mut [Option<Operation>]) -> Result<(), StoreError> {
+        let compensated: Vec<&mut CompensationRef> = records
             .iter_mut()
             .flatten()
-            .filter(|r| r.compensation_id.is_some())
+            .filter_map(|r| r.compensation.as_mut())
             .collect();
         if compensated.is_empty() {
             return Ok(());
         }
         let mut pipe = redis::pipe();
-        for record in &compensated {
-            if let Some(id) = record.compensation_id {
-                pipe.cmd("HGET")
-                    .arg(self.names.operation_key(id))
-                    .arg(field::STATUS);
-            }
+        for compensation in &compensated {
+            pipe.cmd("HGET")
+                .arg(self.names.operation_key(compensation.operation_id))
+                .arg(field::STATUS);
         }
         let statuses: Vec<Option<String>> = self.query_pipeline(&pipe).await?;
-        for (record, status) in compensated.into_iter().zip(statuses) {
-            let status = status
+        for (compensation, status) in compensated.into_iter().zip(statuses) {
+            compensation.status = status
                 .as_deref()
                 .and_then(OperationStatus::parse)
                 .unwrap_or(OperationStatus::Accepted);
-            record.document.compensation =
-                record.compensation_id.map(|operation_id| CompensationRef {
-                    operation_id,
-                    status,
-                });
         }
         Ok(())
     }

@@ -1,16 +1,16 @@
-//! The operation record: one Valkey hash per operation, read back into a status document.
+//! The operation record: one Valkey hash per operation, read back into an [`Operation`].
 
 use std::collections::HashMap;
 
-use crate::ids::OperationId;
-
 use super::StoreError;
-use crate::clock;
 use crate::contract::{
-    CallbackState, ItemError, OperationResult, OperationStatus, Problem, Progress, StatusDocument,
+    CallbackState, CompensationRef, ItemError, OperationResult, OperationStatus, Problem, Progress,
     Workflow,
 };
 use crate::delivery::Delivery;
+use crate::ids::OperationId;
+use crate::job::OperationKind;
+use crate::operation::Operation;
 
 /// Field names of the operation hash: the one table that the Rust side (these constants)
 /// and the Lua scripts (the table `F` that [`lua`](super::lua) generates from [`ALL`],
@@ -62,47 +62,30 @@ pub mod field {
     }
 }
 
-/// An operation as stored: its status document and its revision, which changes with
-/// every write and serves as the `ETag`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Record {
-    pub document: StatusDocument,
-    pub revision: u64,
-    /// When it was accepted, in unix milliseconds.
-    pub created_millis: i64,
-    /// The W3C `traceparent` of the request that started it.
-    pub traceparent: Option<String>,
-    /// The compensation started for it, if any (its status is read with the record).
-    pub compensation_id: Option<OperationId>,
-    /// Its job's wire form, as first published.
-    pub job: Option<String>,
-    /// The delivery that owns it while it runs (and the last one, once it ended).
-    pub owner: Option<Delivery>,
-}
-
-/// Builds the record of `operation` from its hash and its per-item errors (JSON lines).
+/// Reads `operation` back from its hash and its per-item errors (JSON lines); the live
+/// status of its compensation is filled in by the caller that reads it.
 pub fn parse(
     operation: OperationId,
     hash: &HashMap<String, String>,
     errors: &[String],
-) -> Result<Record, StoreError> {
+) -> Result<Operation, StoreError> {
     let text = |name: &str| hash.get(name).filter(|v| !v.is_empty()).cloned();
     let number = |name: &str| -> u64 { hash.get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
-    let time = |name: &str| -> Option<String> {
-        hash.get(name)
-            .and_then(|v| v.parse::<i64>().ok())
-            .map(clock::rfc3339)
-    };
+    let millis = |name: &str| -> Option<i64> { hash.get(name).and_then(|v| v.parse().ok()) };
     let corrupt = |what: &str| StoreError::Unexpected(format!("operation {operation}: {what}"));
 
     let status = hash
         .get(field::STATUS)
         .and_then(|s| OperationStatus::parse(s))
         .ok_or_else(|| corrupt("no valid status"))?;
-    let tenant_id = hash
+    let tenant = hash
         .get(field::TENANT)
         .and_then(|t| t.parse().ok())
         .ok_or_else(|| corrupt("no valid tenant"))?;
+    let kind = hash
+        .get(field::KIND)
+        .and_then(|k| OperationKind::parse(k))
+        .ok_or_else(|| corrupt("no known kind"))?;
     let current = number(field::CURRENT);
     let result = (status.is_terminal() && hash.get(field::ERROR).is_none())
         .then(|| -> Result<OperationResult, StoreError> {
@@ -123,47 +106,42 @@ pub fn parse(
         .map(|e| serde_json::from_str::<Problem>(e))
         .transpose()
         .map_err(|e| corrupt(&format!("error: {e}")))?;
-    let workflow = Workflow {
-        id: text(field::WORKFLOW_ID),
-        step: text(field::WORKFLOW_STEP),
-        name: text(field::WORKFLOW_NAME),
-    };
-
-    let document = StatusDocument {
-        operation_id: operation,
-        kind: text(field::KIND).unwrap_or_default(),
+    Ok(Operation {
+        id: operation,
+        tenant,
+        kind,
         status,
         cancel_requested: hash.get(field::CANCEL).is_some_and(|c| c == "1"),
         progress: Progress::new(current, number(field::TOTAL)),
         result,
         error,
-        workflow: (!workflow.is_empty()).then_some(workflow),
-        tenant_id,
-        org_id: text(field::ORG),
-        actor_id: text(field::ACTOR),
-        correlation_id: text(field::CORRELATION).unwrap_or_default(),
+        workflow: Workflow {
+            id: text(field::WORKFLOW_ID),
+            step: text(field::WORKFLOW_STEP),
+            name: text(field::WORKFLOW_NAME),
+        },
+        org: text(field::ORG),
+        actor: text(field::ACTOR),
+        correlation: text(field::CORRELATION).unwrap_or_default(),
         attempt: number(field::ATTEMPT),
-        created_at: time(field::CREATED).unwrap_or_default(),
-        started_at: time(field::STARTED),
-        updated_at: time(field::UPDATED).unwrap_or_default(),
-        completed_at: time(field::COMPLETED),
+        created_millis: millis(field::CREATED).unwrap_or_default(),
+        started_millis: millis(field::STARTED),
+        updated_millis: millis(field::UPDATED).unwrap_or_default(),
+        completed_millis: millis(field::COMPLETED),
         callback: text(field::CALLBACK_STATUS).map(|status| CallbackState {
             status,
             attempts: number(field::CALLBACK_ATTEMPTS),
             last_error: text(field::CALLBACK_ERROR),
         }),
         compensates: text(field::COMPENSATES).and_then(|id| id.parse().ok()),
-        compensation: None,
-    };
-    Ok(Record {
-        document,
+        compensation: text(field::COMPENSATION)
+            .and_then(|id| id.parse().ok())
+            .map(|operation_id| CompensationRef {
+                operation_id,
+                status: OperationStatus::Accepted,
+            }),
         revision: number(field::REVISION),
-        created_millis: hash
-            .get(field::CREATED)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default(),
         traceparent: text(field::TRACEPARENT),
-        compensation_id: text(field::COMPENSATION).and_then(|id| id.parse().ok()),
         job: text(field::JOB),
         owner: text(field::OWNER).and_then(|owner| {
             let (sequence, attempt) = owner.split_once(':')?;

@@ -8,22 +8,23 @@ use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 use crate::ids::OperationId;
 
 use super::lua::{self, Call, Tagged};
-use super::record::{self, Record, field};
+use super::record::{self, field};
 use super::{Store, StoreError};
 use crate::contract::{OperationStatus, Problem};
 use crate::delivery::Delivery;
 use crate::names::Names;
+use crate::operation::Operation;
 
 /// The outcome of claiming an operation for a delivery.
 #[derive(Debug)]
 pub enum Claim {
     /// Running under this delivery; `items` are the next items from the checkpoint.
     Run {
-        record: Box<Record>,
+        record: Box<Operation>,
         items: Vec<String>,
     },
     /// It already ended; its record, to re-send the terminal event.
-    Ended(Box<Record>),
+    Ended(Box<Operation>),
     /// A later delivery of the same message owns it.
     Superseded,
     /// Another message for the same operation owns it (a republished duplicate).
@@ -55,7 +56,7 @@ pub enum CheckpointOutcome {
     /// Recorded; the record says whether the operation is still running or has ended.
     /// While it runs, `items` are the next ones from the new checkpoint.
     Recorded {
-        record: Box<Record>,
+        record: Box<Operation>,
         items: Vec<String>,
     },
     /// Another delivery owns the operation, or it is no longer running.
@@ -64,7 +65,7 @@ pub enum CheckpointOutcome {
 
 #[derive(Debug)]
 pub enum FailOutcome {
-    Failed(Box<Record>),
+    Failed(Box<Operation>),
     /// Already ended, superseded or missing: nothing changed.
     Unchanged,
 }

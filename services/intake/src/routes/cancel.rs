@@ -44,7 +44,7 @@ pub async fn cancel(
     {
         CancelOutcome::Cancelled(record) => {
             deps.metrics.operation("cancelled");
-            let event = Event::of(EventKind::Cancelled, record.document.clone());
+            let event = Event::of(EventKind::Cancelled, record.document());
             if let Err(error) = state.events().publish(&event).await {
                 tracing::warn!(%error, operation = %id, "cancelled event not stored yet; the worker that receives the job will publish it");
             }
@@ -65,7 +65,7 @@ pub async fn cancel(
             "operation-ended",
             format!(
                 "The operation is already {}; it cannot be cancelled.",
-                record.document.status.as_str()
+                record.status.as_str()
             ),
         )),
         CancelOutcome::NotFound => Err(ApiError::not_found("operation")),

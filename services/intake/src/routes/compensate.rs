@@ -79,7 +79,7 @@ pub async fn compensate(
             compensates: original,
         },
         items: &[],
-        total: record.document.progress.total,
+        total: record.progress.total,
         callback,
     };
     let created = accept::accept(&state, &ctx, plan).await?;

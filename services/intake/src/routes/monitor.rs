@@ -71,7 +71,7 @@ pub async fn monitor(
         .operation(ctx.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("operation"))?;
-    let document = &record.document;
+    let document = &record.document();
     let mut response = Json(Monitor::of(document)).into_response();
     if !document.status.is_terminal() {
         response

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use shared::contract::{FieldError, OperationStatus, StatusDocument};
 use shared::ids::OperationId;
-use shared::store::Record;
+use shared::operation::Operation;
 use uuid::Uuid;
 
 use shared::contract::Problem;
@@ -80,7 +80,7 @@ pub async fn show(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
     let client_is_current = if_none_match.is_none_or(|tags| matches_etag(tags, &etag(&record)));
-    if !wait.is_zero() && !record.document.status.is_terminal() && client_is_current {
+    if !wait.is_zero() && !record.status.is_terminal() && client_is_current {
         record = long_poll::until_changed(&state, record, wait).await?;
     }
     if if_none_match.is_some_and(|tags| matches_etag(tags, &etag(&record))) {
@@ -92,8 +92,8 @@ pub async fn show(
 }
 
 /// A status document answer, with its `ETag` and, while not terminal, `Retry-After`.
-pub fn document_response(status: StatusCode, record: &Record) -> Response {
-    let mut response = (status, Json(&record.document)).into_response();
+pub fn document_response(status: StatusCode, record: &Operation) -> Response {
+    let mut response = (status, Json(&record.document())).into_response();
     set_caching_headers(response.headers_mut(), record);
     response
 }
@@ -157,14 +157,14 @@ pub async fn list(
         .operations(ctx.tenant, status, limit, after)
         .await?;
     Ok(Json(OperationList {
-        operations: page.operations.into_iter().map(|r| r.document).collect(),
+        operations: page.operations.into_iter().map(|r| r.document()).collect(),
         next_cursor: page.next_after.map(encode_cursor),
     })
     .into_response())
 }
 
 /// The strong entity tag of a record: its revision, which every write advances.
-fn etag(record: &Record) -> String {
+fn etag(record: &Operation) -> String {
     format!("\"r{}\"", record.revision)
 }
 
@@ -177,11 +177,11 @@ fn matches_etag(if_none_match: &str, tag: &str) -> bool {
 }
 
 /// `ETag` always; `Retry-After` only while the operation is not terminal.
-fn set_caching_headers(headers: &mut HeaderMap, record: &Record) {
+fn set_caching_headers(headers: &mut HeaderMap, record: &Operation) {
     if let Ok(tag) = HeaderValue::from_str(&etag(record)) {
         headers.insert(header::ETAG, tag);
     }
-    if !record.document.status.is_terminal() {
+    if !record.status.is_terminal() {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(POLL_AFTER_SECS));
     }
 }

@@ -42,7 +42,7 @@ pub async fn result(
         .operation(ctx.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("operation"))?;
-    let document = &record.document;
+    let document = &record.document();
     match document.status {
         OperationStatus::Completed => Ok(document_response(StatusCode::OK, &record)),
         OperationStatus::Failed => Err(ended_without_result(
