@@ -15,9 +15,10 @@ use shared::store::CompensationStart;
 
 use crate::accept::{self, Accepted, Plan};
 use crate::callback_target;
-use crate::context::{RequestContext, id_in_path};
+use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
+use crate::routes::operations::find;
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -42,12 +43,9 @@ pub async fn compensate(
     Path(id): Path<String>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let original: OperationId = id_in_path(&id, "operation")?;
+    let record = find(&state, ctx.tenant, &id).await?;
+    let original = record.id;
     let store = &state.deps().store;
-    let record = store
-        .operation(ctx.tenant, original)
-        .await?
-        .ok_or_else(|| ApiError::not_found("operation"))?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let candidate = OperationId::generate();
     let compensation = match store

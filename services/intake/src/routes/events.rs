@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use shared::contract::{FieldError, Problem};
-use shared::ids::OperationId;
 
-use crate::context::{StreamTenant, id_in_path};
+use crate::context::StreamTenant;
 use crate::event_stream::{self, Ending, Start};
 use crate::problem::ApiError;
+use crate::routes::operations::find;
 use crate::state::AppState;
 
 const LAST_EVENT_ID: &str = "last-event-id";
@@ -39,15 +39,9 @@ pub async fn operation(
     Path(id): Path<String>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let operation: OperationId = id_in_path(&id, "operation")?;
     let start = cursor(request_headers.get(LAST_EVENT_ID), "Last-Event-ID")?
         .map_or(Start::All, Start::After);
-    state
-        .deps()
-        .store
-        .operation(tenant, operation)
-        .await?
-        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let operation = find(&state, tenant, &id).await?.id;
     let filter = state.deps().names.operation_events(tenant, operation);
     event_stream::open(&state, filter, start, Some(Ending { tenant, operation })).await
 }

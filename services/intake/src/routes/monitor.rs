@@ -12,9 +12,10 @@ use shared::ids::OperationId;
 use utoipa::ToSchema;
 
 use crate::accept::POLL_AFTER_SECS;
-use crate::context::{RequestContext, id_in_path};
+use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::routes::docs::TenantHeader;
+use crate::routes::operations::find;
 use crate::state::AppState;
 
 /// The Azure status monitor body.
@@ -64,13 +65,7 @@ pub async fn monitor(
     ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = id_in_path(&id, "operation")?;
-    let record = state
-        .deps()
-        .store
-        .operation(ctx.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let record = find(&state, ctx.tenant, &id).await?;
     let document = &record.document();
     let mut response = Json(Monitor::of(document)).into_response();
     if !document.status.is_terminal() {

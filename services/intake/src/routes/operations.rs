@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use shared::contract::{FieldError, OperationStatus, StatusDocument};
-use shared::ids::OperationId;
+use shared::ids::{OperationId, TenantId};
 use shared::operation::Operation;
 use uuid::Uuid;
 
@@ -69,12 +69,7 @@ pub async fn show(
                 )
             })?,
     };
-    let id = id_in_path(&id, "operation")?;
-    let store = &state.deps().store;
-    let mut record = store
-        .operation(ctx.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let mut record = find(&state, ctx.tenant, &id).await?;
 
     let if_none_match = request_headers
         .get(header::IF_NONE_MATCH)
@@ -89,6 +84,18 @@ pub async fn show(
         return Ok(response);
     }
     Ok(document_response(StatusCode::OK, &record))
+}
+
+/// The operation `raw` (its id as the path gave it) of `tenant`; `404` when unknown, not
+/// an id, or another tenant's.
+pub async fn find(state: &AppState, tenant: TenantId, raw: &str) -> Result<Operation, ApiError> {
+    let id: OperationId = id_in_path(raw, "operation")?;
+    state
+        .deps()
+        .store
+        .operation(tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("operation"))
 }
 
 /// A status document answer, with its `ETag` and, while not terminal, `Retry-After`.

@@ -8,10 +8,10 @@ use axum::response::Response;
 use shared::contract::{OperationStatus, Problem, StatusDocument};
 
 use crate::accept::absolute_url;
-use crate::context::{RequestContext, id_in_path};
+use crate::context::RequestContext;
 use crate::problem::ApiError;
 use crate::routes::docs::TenantHeader;
-use crate::routes::operations::document_response;
+use crate::routes::operations::{document_response, find};
 use crate::state::AppState;
 
 /// Not ended: `202` pointing back here. Completed: `200` with the document. Failed or
@@ -35,13 +35,7 @@ pub async fn result(
     OriginalUri(uri): OriginalUri,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = id_in_path(&id, "operation")?;
-    let record = state
-        .deps()
-        .store
-        .operation(ctx.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("operation"))?;
+    let record = find(&state, ctx.tenant, &id).await?;
     let document = &record.document();
     match document.status {
         OperationStatus::Completed => Ok(document_response(StatusCode::OK, &record)),
