@@ -9,12 +9,14 @@
 //! (`lua::Call`), beside the store method that makes it.
 //!
 //! By idea: `create`, `read` and `list` (operations as the intake sees them), `cancel`,
-//! `compensation`, `pending` (the sweeper's work list), `transitions` (the worker's claim,
-//! checkpoints, heartbeat and failure), `callbacks`, `idempotency`, `entities`; `record`
+//! `compensation`, `pending` (the sweeper's work list), the worker's `claim`, `checkpoint` and
+//! `transitions` (heartbeat and failure), `callbacks`, `idempotency`, `entities`; `record`
 //! holds the field table and reads a hash back, `lua` the scripts.
 
 mod callbacks;
 mod cancel;
+mod checkpoint;
+mod claim;
 mod compensation;
 mod create;
 mod entities;
@@ -38,12 +40,14 @@ use crate::names::Names;
 
 pub use callbacks::{CallbackProgress, CallbackStanding};
 pub use cancel::CancelOutcome;
+pub use checkpoint::{Checkpoint, CheckpointOutcome};
+pub use claim::Claim;
 pub use compensation::CompensationStart;
 pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
 pub use list::OperationPage;
-pub use transitions::{Checkpoint, CheckpointOutcome, Claim, FailOutcome};
+pub use transitions::FailOutcome;
 
 /// Errors of the store. None of them is the caller's fault; all may pass.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,118 @@
+//! Claiming an operation for one delivery of its job: the owner is the delivery
+//! (`<stream sequence>:<delivery count>`), so a later delivery of the same message takes
+//! over and fences the earlier one out, and a republished duplicate never does.
+
+use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
+
+use super::lua::{self, Call, Tagged};
+use super::record;
+use super::{Store, StoreError};
+use crate::delivery::Delivery;
+use crate::ids::OperationId;
+use crate::names::Names;
+use crate::operation::Operation;
+
+/// The outcome of claiming an operation for a delivery.
+#[derive(Debug)]
+pub enum Claim {
+    /// Running under this delivery; `items` are the next items from the checkpoint.
+    Run {
+        record: Box<Operation>,
+        items: Vec<String>,
+    },
+    /// It already ended; its record, to re-send the terminal event.
+    Ended(Box<Operation>),
+    /// A later delivery of the same message owns it.
+    Superseded,
+    /// Another message for the same operation owns it (a republished duplicate).
+    Duplicate,
+    /// No record: expired, or never written.
+    Missing,
+}
+
+/// `lua/start.lua`.
+struct Start {
+    operation: OperationId,
+    delivery: Delivery,
+    now_millis: i64,
+    items: usize,
+}
+
+enum Started {
+    Run(Tagged),
+    Terminal(Tagged),
+    Stale,
+    Duplicate,
+    Missing,
+}
+
+impl Call for Start {
+    type Reply = Started;
+
+    fn script(&self) -> &'static Script {
+        &lua::START
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.operation_key(self.operation))
+            .key(names.items_key(self.operation))
+            .key(names.errors_key(self.operation))
+            .arg(self.delivery.stream_sequence)
+            .arg(self.delivery.attempt)
+            .arg(self.now_millis)
+            .arg(self.items);
+    }
+}
+
+impl FromRedisValue for Started {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        let reply = Tagged::from_redis_value(value)?;
+        Ok(match reply.outcome.as_str() {
+            "run" => Self::Run(reply),
+            "terminal" => Self::Terminal(reply),
+            "stale" => Self::Stale,
+            "duplicate" => Self::Duplicate,
+            "missing" => Self::Missing,
+            other => return Err(lua::unknown("start", other)),
+        })
+    }
+}
+
+impl Store {
+    /// Claims `operation` for `delivery`, returning up to `batch` items from its checkpoint.
+    /// A worker that holds the job proves it was queued, so the operation also leaves the
+    /// sweeper's pending set, sent at the same time (the two commands share the
+    /// connection's pipeline).
+    pub async fn claim(
+        &self,
+        operation: OperationId,
+        delivery: Delivery,
+        batch: usize,
+        now_millis: i64,
+    ) -> Result<Claim, StoreError> {
+        let start = Start {
+            operation,
+            delivery,
+            now_millis,
+            items: batch,
+        };
+        let claimed = [operation];
+        let (started, forgotten) = tokio::join!(self.call(&start), self.forget_pending(&claimed));
+        forgotten?;
+        Ok(match started? {
+            Started::Run(reply) => Claim::Run {
+                record: Box::new(record::parse(operation, &reply.hash, &[])?),
+                items: reply.list,
+            },
+            Started::Terminal(reply) => Claim::Ended(Box::new(record::parse(
+                operation,
+                &reply.hash,
+                &reply.list,
+            )?)),
+            Started::Stale => Claim::Superseded,
+            Started::Duplicate => Claim::Duplicate,
+            Started::Missing => Claim::Missing,
+        })
+    }
+}
