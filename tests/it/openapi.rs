@@ -80,6 +80,26 @@ async fn every_route_served_is_documented_and_every_documented_route_is_served()
         );
     }
 
+    let import = &document["paths"]["/api/sampleentities/bulk-import"]["post"];
+    let accepted_headers = &import["responses"]["202"]["headers"];
+    for name in [
+        "Location",
+        "Operation-Location",
+        "Azure-AsyncOperation",
+        "Retry-After",
+    ] {
+        assert!(accepted_headers[name].is_object(), "202 header {name}");
+    }
+    let parameters = import["parameters"].as_array().unwrap();
+    assert!(parameters.iter().any(|p| p["name"] == "Prefer"), "Prefer");
+    let monitor = &document["components"]["schemas"]["MonitorStatus"];
+    assert_eq!(
+        monitor["enum"],
+        serde_json::json!(["NotStarted", "Running", "Succeeded", "Failed", "Canceled"])
+    );
+    let events = &document["paths"]["/api/operations/{id}/events"]["get"]["responses"]["200"];
+    assert!(events["content"]["text/event-stream"].is_object());
+
     let problem = &document["components"]["schemas"]["Problem"];
     assert!(problem["properties"]["correlationId"].is_object());
     let status_document = &document["components"]["schemas"]["StatusDocument"];

@@ -15,7 +15,7 @@ use crate::body::JsonBody;
 use crate::callback_target;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
-use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
+use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, PreferHeader, TenantHeader};
 use crate::state::AppState;
 
 /// Most items one import may carry.
@@ -31,10 +31,16 @@ pub struct BulkImportRequest {
     post,
     path = "/api/sampleentities/bulk-import",
     tag = "operations",
-    params(TenantHeader, IdempotencyHeader, CallbackHeaders),
+    params(TenantHeader, IdempotencyHeader, CallbackHeaders, PreferHeader),
     request_body(content = serde_json::Value, description = "`{\"items\": [{\"name\": ...}, ...]}`, 1 to 100000 objects"),
     responses(
-        (status = 202, description = "Accepted; `Location` and `Operation-Location` give the status URL", body = Accepted),
+        (status = 202, description = "Accepted, after the JetStream PubAck", body = Accepted, headers(
+            ("Location" = String, description = "The absolute URL of the status document; of `/api/operations/{id}/result` under `Prefer: poll=location`"),
+            ("Operation-Location" = String, description = "The absolute URL of the Azure status monitor, `/api/operations/{id}/monitor`"),
+            ("Azure-AsyncOperation" = String, description = "The same as `Operation-Location`"),
+            ("Retry-After" = u64, description = "Seconds before the first poll"),
+            ("Preference-Applied" = String, description = "`poll=location` when that preference was applied"),
+        )),
         (status = 400, description = "Not an envelope of 1..=100000 objects, or a refused callback", content_type = "application/problem+json", body = Problem),
         (status = 409, description = "A request with this Idempotency-Key is in flight", content_type = "application/problem+json", body = Problem),
         (status = 413, description = "Over the body limit", content_type = "application/problem+json", body = Problem),

@@ -17,7 +17,7 @@ use crate::accept::{self, Accepted, Plan};
 use crate::callback_target;
 use crate::context::RequestContext;
 use crate::problem::ApiError;
-use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, TenantHeader};
+use crate::routes::docs::{CallbackHeaders, IdempotencyHeader, PreferHeader, TenantHeader};
 use crate::routes::operations::find;
 use crate::state::AppState;
 
@@ -29,10 +29,17 @@ use crate::state::AppState;
         TenantHeader,
         IdempotencyHeader,
         CallbackHeaders,
+        PreferHeader,
         ("id" = String, Path, description = "The completed operation to undo"),
     ),
     responses(
-        (status = 202, description = "The compensation, new or (on a repeat) the one already started", body = Accepted),
+        (status = 202, description = "The compensation, new or (on a repeat) the one already started", body = Accepted, headers(
+            ("Location" = String, description = "The absolute URL of the status document; of `/api/operations/{id}/result` under `Prefer: poll=location`"),
+            ("Operation-Location" = String, description = "The absolute URL of the Azure status monitor, `/api/operations/{id}/monitor`"),
+            ("Azure-AsyncOperation" = String, description = "The same as `Operation-Location`"),
+            ("Retry-After" = u64, description = "Seconds before the first poll"),
+            ("Preference-Applied" = String, description = "`poll=location` when that preference was applied"),
+        )),
         (status = 404, description = "Unknown, or another tenant's", content_type = "application/problem+json", body = Problem),
         (status = 409, description = "The operation is not completed", content_type = "application/problem+json", body = Problem),
     )

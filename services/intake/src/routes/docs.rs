@@ -67,6 +67,19 @@ pub struct CallbackHeaders {
     x_callback_events: Option<String>,
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(
+    dead_code,
+    reason = "describes headers for the OpenAPI document; never built"
+)]
+pub struct PreferHeader {
+    /// RFC 7240 preferences; `poll=location` points the `202`'s `Location` at the
+    /// operation's `result` view, for pollers that follow `Location` while `202`.
+    #[param(rename = "Prefer")]
+    prefer: Option<String>,
+}
+
 #[utoipa::path(
     get,
     path = "/openapi.json",
