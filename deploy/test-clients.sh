@@ -2,7 +2,8 @@
 # Installs the real client libraries that tests/it/real_clients.rs drives: a
 # Python virtual environment at <repo>/.tools/clients-venv (azure-core, httpx,
 # httpx-sse, pinned in tests/clients/python/requirements.txt) and the
-# JavaScript clients' node_modules (`npm ci` from tests/clients/js's lock file).
+# JavaScript clients' node_modules (`npm ci` from tests/clients/js's lock file),
+# and Debian's chromium and chromium-driver for the console's browser tests.
 # Both git-ignored. Node.js and npm come from Debian when missing. Safe to run
 # again: quick when already done.
 set -euo pipefail
@@ -85,7 +86,17 @@ js_clients() {
   fi
 }
 
+# --- the browser tests: Debian's Chromium and its WebDriver ------------------
+# The console's tests drive /usr/bin/chromium through /usr/bin/chromedriver;
+# fonts-dejavu-core gives its screenshots readable text.
+ensure_browser() {
+  [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/chromium ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { log "no apt-get to install chromium"; return 1; }
+  apt_install chromium chromium-driver fonts-dejavu-core
+}
+
 python_clients
 js_clients
+ensure_browser
 echo "clients: python $("$venv/bin/python" -c 'import sys; print(sys.version.split()[0])')," \
   "node $(node --version), in $venv and $js_dir/node_modules"
