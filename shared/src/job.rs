@@ -7,45 +7,11 @@ use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
 use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 
-use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION, headers};
+use crate::contract::headers;
 use crate::ids::{OperationId, TenantId};
+use crate::kind::OperationKind;
 use crate::names::Names;
 use crate::operation::Operation;
-
-/// The kinds of long-running operation, each declared once: its name in the status
-/// document and its token in job subjects. A job names its kind; the store keeps the kind
-/// with the operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OperationKind {
-    /// Import items into the tenant's sample entities.
-    BulkImport,
-    /// Undo a completed bulk import (saga rollback).
-    Compensation,
-}
-
-impl OperationKind {
-    pub const ALL: [Self; 2] = [Self::BulkImport, Self::Compensation];
-
-    /// The `kind` of the status document.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BulkImport => KIND_BULK_IMPORT,
-            Self::Compensation => KIND_COMPENSATION,
-        }
-    }
-
-    /// The kind's token in job subjects (`<prefix>.jobs.<token>.<operation>`).
-    pub fn subject_token(self) -> &'static str {
-        match self {
-            Self::BulkImport => "bulk-import",
-            Self::Compensation => "compensation",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name() == name)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
@@ -157,13 +123,5 @@ mod tests {
         assert_eq!(json["type"], "BulkImportV1");
         assert_eq!(json["operationId"], uuid::Uuid::nil().to_string());
         assert_eq!(serde_json::from_value::<Job>(json).unwrap(), job);
-    }
-
-    #[test]
-    fn kinds_round_trip_by_name() {
-        for kind in OperationKind::ALL {
-            assert_eq!(OperationKind::parse(kind.name()), Some(kind));
-        }
-        assert_eq!(OperationKind::parse("unknown"), None);
     }
 }

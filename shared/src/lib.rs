@@ -4,7 +4,8 @@
 //! - [`names`]: every subject, stream, consumer and Valkey key, derived from the prefix.
 //! - [`contract`]: header names and the wire types of the HTTP contract (status document,
 //!   problems).
-//! - [`job`] and [`event`]: the versioned messages carried by JetStream.
+//! - [`kind`]: the kinds of operation, declared once; [`job`] and [`event`]: the versioned
+//!   messages carried by JetStream.
 //! - [`ids`]: `TenantId` and `OperationId`, never mixed up.
 //! - [`entity`]: the sample domain's rules (names, entity JSON, ids of imported items).
 //! - [`operation`]: the operation as the roles know it; its status document is built at
@@ -33,6 +34,7 @@ pub mod entity;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod kind;
 pub mod metrics;
 pub mod names;
 pub mod nats_service;

@@ -9,7 +9,7 @@ use crate::contract::{
 };
 use crate::delivery::Delivery;
 use crate::ids::{OperationId, TenantId};
-use crate::job::OperationKind;
+use crate::kind::OperationKind;
 
 /// One long-running operation.
 #[derive(Clone, Debug, PartialEq)]

@@ -9,7 +9,7 @@ use crate::contract::{
 };
 use crate::delivery::Delivery;
 use crate::ids::OperationId;
-use crate::job::OperationKind;
+use crate::kind::OperationKind;
 use crate::operation::Operation;
 
 /// Field names of the operation hash: the one table that the Rust side (these constants)
