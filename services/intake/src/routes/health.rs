@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use async_nats::jetstream::consumer::pull;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -43,7 +44,8 @@ pub struct Readiness {
     api_versions: &'static [&'static str],
 }
 
-/// `200` when NATS, both JetStream streams and Valkey answer within the deadline, else
+/// `200` when NATS, the JetStream streams and the workers' consumer, and Valkey answer
+/// within the deadline, else
 /// `503`; the body says which check failed.
 #[utoipa::path(
     get,
@@ -83,12 +85,22 @@ pub async fn check_nats(state: &AppState) -> Result<(), String> {
         return Err("not connected".into());
     }
     let streams = async {
-        for name in [deps.names.jobs_stream(), deps.names.events_stream()] {
+        let names = &deps.names;
+        for name in [
+            names.jobs_stream(),
+            names.events_stream(),
+            names.deadletter_stream(),
+        ] {
             deps.jetstream
                 .get_stream(&name)
                 .await
                 .map_err(|e| format!("stream {name}: {e}"))?;
         }
+        let consumer = names.workers_consumer();
+        deps.jetstream
+            .get_consumer_from_stream::<pull::Config, _, _>(&consumer, names.jobs_stream())
+            .await
+            .map_err(|e| format!("consumer {consumer}: {e}"))?;
         Ok(())
     };
     tokio::time::timeout(DEADLINE, streams)
