@@ -116,9 +116,12 @@ pub enum LogFormat {
 /// over TLS is a `rediss://` URL.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ConnectionConfig {
-    /// NATS server URL.
+    /// NATS server URL, or a comma-separated list of seed servers of one cluster.
     #[arg(long = "nats-url", env = "Nats__Url", default_value = "nats://127.0.0.1:4222", value_parser = parse_nats_url)]
     pub nats_url: String,
+    /// Replicas of every stream the service creates (3 on a 3-node JetStream cluster).
+    #[arg(long = "nats-replicas", env = "Nats__Replicas", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
     /// Valkey (or Redis 7) URL.
     #[arg(long = "valkey-url", env = "Valkey__Url", default_value = "redis://127.0.0.1:6379", value_parser = parse_valkey_url)]
     pub valkey_url: String,
@@ -127,6 +130,13 @@ pub struct ConnectionConfig {
     pub prefix: String,
     #[command(flatten)]
     pub nats_auth: NatsAuthConfig,
+}
+
+impl ConnectionConfig {
+    /// The NATS servers to connect to; the client moves to another when one is lost.
+    pub fn nats_seeds(&self) -> Vec<&str> {
+        seeds(&self.nats_url)
+    }
 }
 
 /// TLS and credentials for NATS.
@@ -469,10 +479,16 @@ fn parse_prefix(value: &str) -> Result<String, String> {
 }
 
 fn parse_nats_url(value: &str) -> Result<String, String> {
-    value
-        .parse::<async_nats::ServerAddr>()
-        .map(|_| value.to_owned())
-        .map_err(|e| format!("not a NATS URL: {e}"))
+    for seed in seeds(value) {
+        seed.parse::<async_nats::ServerAddr>()
+            .map_err(|e| format!("not a NATS URL: `{seed}`: {e}"))?;
+    }
+    Ok(value.to_owned())
+}
+
+/// The URLs of a comma-separated list, trimmed.
+fn seeds(list: &str) -> Vec<&str> {
+    list.split(',').map(str::trim).collect()
 }
 
 fn parse_valkey_url(value: &str) -> Result<String, String> {
@@ -490,6 +506,17 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn the_nats_url_may_list_seeds() {
+        let list = "nats://127.0.0.1:4222, nats://127.0.0.1:4223";
+        assert_eq!(parse_nats_url(list).as_deref(), Ok(list));
+        assert_eq!(
+            seeds(list),
+            ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"]
+        );
+        assert!(parse_nats_url("nats://127.0.0.1:4222,nats://:x").is_err());
     }
 
     #[test]

@@ -55,7 +55,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            if error.is::<shared::connect::Unplaceable>() {
+                ExitCode::from(EXIT_CONFIG as u8)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
