@@ -45,6 +45,8 @@ pub struct Options {
     pub simulated_item_latency: Duration,
     pub max_event_streams: u32,
     pub event_keep_alive: Duration,
+    /// `Nats__Replicas`.
+    pub nats_replicas: u8,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             simulated_item_latency: Duration::ZERO,
             max_event_streams: 100,
             event_keep_alive: Duration::from_secs(15),
+            nats_replicas: 1,
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     valkey: redis::Client,
     pub nats: async_nats::Client,
+    /// The NATS client of the in-process roles (the intake's and the worker's).
+    pub roles_nats: async_nats::Client,
     /// The intake's metrics, read behind the API (when a request could not get through).
     pub metrics: Arc<Metrics>,
     shutdown: CancellationToken,
@@ -123,7 +128,9 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         ));
     }
     let valkey = redis::Client::open(servers.valkey_url()).expect("valkey url");
-    let nats = async_nats::connect(servers.nats_url()).await.expect("nats");
+    let nats = async_nats::connect(servers.nats_seeds())
+        .await
+        .expect("nats");
     let app = TestApp {
         base_url,
         tenant: Uuid::new_v4(),
@@ -131,6 +138,7 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
         http: options.http.clone().unwrap_or_default(),
         valkey,
         nats,
+        roles_nats: deps.nats.clone(),
         metrics: deps.metrics.clone(),
         shutdown,
         intake: Some(intake),
@@ -170,6 +178,7 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
     s.http.edge = options.edge.clone();
     s.event_streams.max_streams = options.max_event_streams;
     s.event_streams.keep_alive = options.event_keep_alive;
+    s.connection.nats_replicas = options.nats_replicas;
     s.jobs.ack_wait = options.ack_wait;
     s.jobs.max_deliver = options.max_deliver;
     s.jobs.sweep_after = options.sweep_after;
