@@ -122,9 +122,12 @@ pub struct ConnectionConfig {
     /// Replicas of every stream the service creates (3 on a 3-node JetStream cluster).
     #[arg(long = "nats-replicas", env = "Nats__Replicas", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub nats_replicas: u8,
-    /// Valkey (or Redis 7) URL.
+    /// Valkey (or Redis 7) URL; with `--valkey-cluster`, a comma-separated list of seeds.
     #[arg(long = "valkey-url", env = "Valkey__Url", default_value = "redis://127.0.0.1:6379", value_parser = parse_valkey_url)]
     pub valkey_url: String,
+    /// Speak to a Valkey Cluster: slot routing, `MOVED`/`ASK`, topology refresh.
+    #[arg(long = "valkey-cluster", env = "Valkey__Cluster", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub valkey_cluster: bool,
     /// First token of every subject, stream name and Valkey key.
     #[arg(long = "prefix", env = "Participant__Prefix", default_value = "ops", value_parser = parse_prefix)]
     pub prefix: String,
@@ -136,6 +139,11 @@ impl ConnectionConfig {
     /// The NATS servers to connect to; the client moves to another when one is lost.
     pub fn nats_seeds(&self) -> Vec<&str> {
         seeds(&self.nats_url)
+    }
+
+    /// The Valkey URL, or with `valkey_cluster` the seed nodes of the cluster.
+    pub fn valkey_seeds(&self) -> Vec<&str> {
+        seeds(&self.valkey_url)
     }
 }
 
@@ -492,9 +500,10 @@ fn seeds(list: &str) -> Vec<&str> {
 }
 
 fn parse_valkey_url(value: &str) -> Result<String, String> {
-    redis::Client::open(value)
-        .map(|_| value.to_owned())
-        .map_err(|e| format!("not a Valkey URL: {e}"))
+    for seed in seeds(value) {
+        redis::Client::open(seed).map_err(|e| format!("not a Valkey URL: `{seed}`: {e}"))?;
+    }
+    Ok(value.to_owned())
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ impl Deps {
         let names = Names::new(settings.connection.prefix.clone());
         let nats = nats(&settings.connection, client_name).await?;
         let store = crate::store::Store::connect(
-            &settings.connection.valkey_url,
+            &settings.connection,
             names.clone(),
             DEADLINE,
             settings.retention.operations,

@@ -16,6 +16,7 @@
 mod callbacks;
 mod cancel;
 mod compensation;
+mod connection;
 mod create;
 mod entities;
 mod idempotency;
@@ -30,10 +31,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use redis::FromRedisValue;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use self::connection::Connection;
 use self::lua::Call;
 
+use crate::config::ConnectionConfig;
 use crate::names::Names;
 
 pub use callbacks::{CallbackProgress, CallbackStanding};
@@ -65,28 +67,28 @@ impl From<redis::ParsingError> for StoreError {
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: ConnectionManager,
+    conn: Connection,
     names: Names,
     deadline: Duration,
     retention: Duration,
 }
 
 impl Store {
-    /// Prepares a connection to `url`; it connects on first use and reconnects by itself
-    /// after Valkey restarts, so a role can start while Valkey is still down.
+    /// Prepares a connection to Valkey (one server, or a cluster through its seeds); it
+    /// connects on first use and reconnects by itself after Valkey restarts, so a role can
+    /// start while Valkey is still down.
     pub fn connect(
-        url: &str,
+        config: &ConnectionConfig,
         names: Names,
         deadline: Duration,
         retention: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(deadline))
-            .set_response_timeout(Some(deadline))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let seeds = config.valkey_seeds();
+        let conn = if config.valkey_cluster {
+            Connection::cluster(&seeds, deadline)?
+        } else {
+            Connection::single(config.valkey_url.as_str(), deadline)?
+        };
         Ok(Self {
             conn,
             names,
