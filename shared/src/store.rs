@@ -32,7 +32,6 @@ use std::time::Duration;
 
 use redis::FromRedisValue;
 
-use self::connection::Connection;
 use self::lua::Call;
 
 use crate::config::ConnectionConfig;
@@ -41,6 +40,7 @@ use crate::names::Names;
 pub use callbacks::{CallbackProgress, CallbackStanding};
 pub use cancel::CancelOutcome;
 pub use compensation::CompensationStart;
+pub use connection::Connection;
 pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
@@ -83,14 +83,8 @@ impl Store {
         deadline: Duration,
         retention: Duration,
     ) -> Result<Self, StoreError> {
-        let seeds = config.valkey_seeds();
-        let conn = if config.valkey_cluster {
-            Connection::cluster(&seeds, deadline)?
-        } else {
-            Connection::single(config.valkey_url.as_str(), deadline)?
-        };
         Ok(Self {
-            conn,
+            conn: Connection::open(config, deadline)?,
             names,
             deadline,
             retention,

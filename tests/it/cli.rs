@@ -62,6 +62,7 @@ async fn replicas_one_server_cannot_place_exit_64_with_one_message() {
             .args([role, "--nats-replicas", "3", "--listen", "127.0.0.1:0"])
             .args(["--nats-url", &servers.nats_url()])
             .args(["--valkey-url", &servers.valkey_url(), "--prefix", &prefix])
+            .arg(format!("--valkey-cluster={}", servers.valkey_cluster()))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

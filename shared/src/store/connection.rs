@@ -9,15 +9,27 @@ use redis::cluster::{ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 
+use crate::config::ConnectionConfig;
+
 #[derive(Clone)]
-pub(super) enum Connection {
+pub enum Connection {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
 
 impl Connection {
+    /// A connection as `config` asks (`Valkey__Cluster`, `Valkey__Url`), each call
+    /// answered within `deadline`.
+    pub fn open(config: &ConnectionConfig, deadline: Duration) -> RedisResult<Self> {
+        if config.valkey_cluster {
+            Self::cluster(&config.valkey_seeds(), deadline)
+        } else {
+            Self::single(&config.valkey_url, deadline)
+        }
+    }
+
     /// A lazy connection to one server that reconnects by itself.
-    pub(super) fn single(url: &str, deadline: Duration) -> RedisResult<Self> {
+    fn single(url: &str, deadline: Duration) -> RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(deadline))
@@ -30,7 +42,7 @@ impl Connection {
     }
 
     /// A connection to a cluster found through `seeds`, made in the background.
-    pub(super) fn cluster(seeds: &[&str], deadline: Duration) -> RedisResult<Self> {
+    fn cluster(seeds: &[&str], deadline: Duration) -> RedisResult<Self> {
         let client = ClusterClientBuilder::new(seeds.to_vec())
             .connection_timeout(deadline)
             .response_timeout(deadline)

@@ -14,18 +14,28 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
 
-/// The servers most tests share: started once per test binary.
+/// The servers most tests share: started once per test binary. With
+/// `PARTICIPANT_TEST_VALKEY_CLUSTER=1` their Valkey is a 3-master Valkey Cluster, so the
+/// contract tests run against one too.
 pub fn shared() -> &'static Servers {
     static SHARED: OnceLock<Servers> = OnceLock::new();
-    SHARED.get_or_init(|| Servers::start(false))
+    SHARED.get_or_init(|| {
+        if std::env::var_os("PARTICIPANT_TEST_VALKEY_CLUSTER").is_some_and(|v| v == "1") {
+            Servers::start_valkey_cluster()
+        } else {
+            Servers::start(false)
+        }
+    })
 }
 
 /// A NATS server and a Valkey server; with `nats_peers`, `nats` is the first node of a
-/// JetStream cluster.
+/// JetStream cluster, and with `valkey_peers`, `valkey` is the first master of a Valkey
+/// Cluster.
 pub struct Servers {
     pub nats: Server,
     pub nats_peers: Vec<Server>,
     pub valkey: Server,
+    pub valkey_peers: Vec<Server>,
 }
 
 impl Servers {
@@ -35,6 +45,7 @@ impl Servers {
         Self {
             nats: Server::start(Kind::Nats),
             nats_peers: Vec::new(),
+            valkey_peers: Vec::new(),
             valkey: Server::start(if durable {
                 Kind::DurableValkey
             } else {
@@ -61,8 +72,17 @@ impl Servers {
             .collect()
     }
 
+    /// The Valkey URL, or a comma-separated list of every master's.
     pub fn valkey_url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.valkey.port)
+        std::iter::once(&self.valkey)
+            .chain(&self.valkey_peers)
+            .map(|node| format!("redis://127.0.0.1:{}", node.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn valkey_cluster(&self) -> bool {
+        !self.valkey_peers.is_empty()
     }
 }
 
