@@ -13,6 +13,11 @@ use crate::signing::SigningSecret;
 /// Exit code for a configuration error (`EX_USAGE`).
 pub const EXIT_CONFIG: i32 = 64;
 
+/// Settings that are each valid but cannot go together: a configuration error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistent(pub String);
+
 /// Every setting of every role. Each role reads the groups it needs; all roles share the
 /// topology settings, so whichever starts first declares the same streams and consumer.
 #[derive(clap::Args, Clone, Debug)]
@@ -144,6 +149,18 @@ impl ConnectionConfig {
     /// The Valkey URL, or with `valkey_cluster` the seed nodes of the cluster.
     pub fn valkey_seeds(&self) -> Vec<&str> {
         seeds(&self.valkey_url)
+    }
+
+    /// Settings that are each valid but not together.
+    pub fn check(&self) -> Result<(), Inconsistent> {
+        let servers = self.valkey_seeds().len();
+        if servers > 1 && !self.valkey_cluster {
+            return Err(Inconsistent(format!(
+                "--valkey-url (Valkey__Url) lists {servers} servers, which needs \
+                 --valkey-cluster (Valkey__Cluster=true)"
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -20,7 +20,7 @@ fn participant() -> Command {
 fn a_bad_setting_exits_64_with_one_clear_message() {
     /// Arguments, environment, and the setting the message must name.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (&["worker", "--ack-wait", "soon"], &[], "--ack-wait"),
         (&["worker"], &[("Jobs__AckWait", "soon")], "--ack-wait"),
         (&["intake", "--prefix", "a.b"], &[], "--prefix"),
@@ -31,6 +31,11 @@ fn a_bad_setting_exits_64_with_one_clear_message() {
             "--signing-secret",
         ),
         (&["dispatcher"], &[], "signing secret"),
+        (
+            &["worker"],
+            &[("Valkey__Url", "redis://127.0.0.1:1,redis://127.0.0.1:2")],
+            "--valkey-cluster",
+        ),
     ];
     for (args, env, named) in cases {
         let output = participant()
