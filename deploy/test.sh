@@ -14,4 +14,7 @@ export PATH="$repo/.tools/bin:$PATH:/usr/sbin"
 
 # Exits with the test command's status. --all-targets: the crates have no doc tests, and
 # without them the run closes on the last real suite's result rather than an empty one.
+# The contract tests that matter most, first against a 3-master Valkey Cluster.
+PARTICIPANT_TEST_VALKEY_CLUSTER=1 cargo test -p participant --locked --test it -- \
+  --test-threads 4 bulk_import idempotency cancellation sweeper webhooks operations compensation
 exec cargo test --workspace --locked --all-targets -- --test-threads 4

@@ -15,6 +15,11 @@ pub use http::{EdgeConfig, EventStreamsConfig, HttpConfig, TlsConfig};
 /// Exit code for a configuration error (`EX_USAGE`).
 pub const EXIT_CONFIG: i32 = 64;
 
+/// Settings that are each valid but cannot go together: a configuration error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistent(pub String);
+
 /// Every setting of every role. Each role reads the groups it needs; all roles share the
 /// topology settings, so whichever starts first declares the same streams and consumer.
 #[derive(clap::Args, Clone, Debug)]
@@ -83,17 +88,47 @@ pub enum LogFormat {
 /// over TLS is a `rediss://` URL.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ConnectionConfig {
-    /// NATS server URL.
+    /// NATS server URL, or a comma-separated list of seed servers of one cluster.
     #[arg(long = "nats-url", env = "Nats__Url", default_value = "nats://127.0.0.1:4222", value_parser = parse_nats_url)]
     pub nats_url: String,
-    /// Valkey (or Redis 7) URL.
+    /// Replicas of every stream the service creates (3 on a 3-node JetStream cluster).
+    #[arg(long = "nats-replicas", env = "Nats__Replicas", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
+    /// Valkey (or Redis 7) URL; with `--valkey-cluster`, a comma-separated list of seeds.
     #[arg(long = "valkey-url", env = "Valkey__Url", default_value = "redis://127.0.0.1:6379", value_parser = parse_valkey_url)]
     pub valkey_url: String,
+    /// Speak to a Valkey Cluster: slot routing, `MOVED`/`ASK`, topology refresh.
+    #[arg(long = "valkey-cluster", env = "Valkey__Cluster", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub valkey_cluster: bool,
     /// First token of every subject, stream name and Valkey key.
     #[arg(long = "prefix", env = "Participant__Prefix", default_value = "ops", value_parser = parse_prefix)]
     pub prefix: String,
     #[command(flatten)]
     pub nats_auth: NatsAuthConfig,
+}
+
+impl ConnectionConfig {
+    /// The NATS servers to connect to; the client moves to another when one is lost.
+    pub fn nats_seeds(&self) -> Vec<&str> {
+        seeds(&self.nats_url)
+    }
+
+    /// The Valkey URL, or with `valkey_cluster` the seed nodes of the cluster.
+    pub fn valkey_seeds(&self) -> Vec<&str> {
+        seeds(&self.valkey_url)
+    }
+
+    /// Settings that are each valid but not together.
+    pub fn check(&self) -> Result<(), Inconsistent> {
+        let servers = self.valkey_seeds().len();
+        if servers > 1 && !self.valkey_cluster {
+            return Err(Inconsistent(format!(
+                "--valkey-url (Valkey__Url) lists {servers} servers, which needs \
+                 --valkey-cluster (Valkey__Cluster=true)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// TLS and credentials for NATS.
@@ -220,16 +255,23 @@ fn parse_prefix(value: &str) -> Result<String, String> {
 }
 
 fn parse_nats_url(value: &str) -> Result<String, String> {
-    value
-        .parse::<async_nats::ServerAddr>()
-        .map(|_| value.to_owned())
-        .map_err(|e| format!("not a NATS URL: {e}"))
+    for seed in seeds(value) {
+        seed.parse::<async_nats::ServerAddr>()
+            .map_err(|e| format!("not a NATS URL: `{seed}`: {e}"))?;
+    }
+    Ok(value.to_owned())
+}
+
+/// The URLs of a comma-separated list, trimmed.
+fn seeds(list: &str) -> Vec<&str> {
+    list.split(',').map(str::trim).collect()
 }
 
 fn parse_valkey_url(value: &str) -> Result<String, String> {
-    redis::Client::open(value)
-        .map(|_| value.to_owned())
-        .map_err(|e| format!("not a Valkey URL: {e}"))
+    for seed in seeds(value) {
+        redis::Client::open(seed).map_err(|e| format!("not a Valkey URL: `{seed}`: {e}"))?;
+    }
+    Ok(value.to_owned())
 }
 
 #[cfg(test)]
@@ -241,6 +283,17 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn the_nats_url_may_list_seeds() {
+        let list = "nats://127.0.0.1:4222, nats://127.0.0.1:4223";
+        assert_eq!(parse_nats_url(list).as_deref(), Ok(list));
+        assert_eq!(
+            seeds(list),
+            ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"]
+        );
+        assert!(parse_nats_url("nats://127.0.0.1:4222,nats://:x").is_err());
     }
 
     #[test]

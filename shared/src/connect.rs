@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{AckPolicy, pull};
-use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use async_nats::jetstream::{self, Context};
 
 use crate::backoff::Backoff;
-use crate::config::{ConnectionConfig, JobsConfig, Settings};
+use crate::config::{ConnectionConfig, Settings};
 use crate::names::Names;
+
+mod topology;
+
+pub use topology::{Unplaceable, declare_topology, workers_consumer};
 
 /// Every call to NATS or Valkey answers within this, or counts as failed.
 pub const DEADLINE: Duration = Duration::from_secs(2);
@@ -46,7 +48,7 @@ pub async fn nats(
         .request_timeout(Some(DEADLINE))
         .max_reconnects(None)
         .reconnect_delay_callback(|attempts| RECONNECT_BACKOFF.delay(attempts as u64))
-        .connect(config.nats_url.as_str())
+        .connect(config.nats_seeds())
         .await?;
     Ok(client)
 }
@@ -59,29 +61,32 @@ pub fn jetstream(client: async_nats::Client) -> Context {
 }
 
 /// Calls `attempt` until it succeeds, waiting 200 ms, then about twice as long each time
-/// up to 5 s ([`READY_BACKOFF`]), and logging each failure; `None` if `shutdown` comes
+/// up to 5 s ([`READY_BACKOFF`]), and logging each failure; `Ok(None)` if `shutdown` comes
 /// first. Roles use it to declare the topology and bind their consumers while NATS may
-/// still be down.
+/// still be down. An [`Unplaceable`] topology is no passing failure: it ends the retries.
 pub async fn until_ready<T, F, Fut>(
     what: &str,
     shutdown: &tokio_util::sync::CancellationToken,
     mut attempt: F,
-) -> Option<T>
+) -> Result<Option<T>, Unplaceable>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, async_nats::Error>>,
 {
     for delay in READY_BACKOFF.delays() {
         match attempt().await {
-            Ok(value) => return Some(value),
-            Err(error) => tracing::warn!(%error, retry_in = ?delay, "cannot {what} yet"),
+            Ok(value) => return Ok(Some(value)),
+            Err(error) => match error.downcast::<Unplaceable>() {
+                Ok(unplaceable) => return Err(*unplaceable),
+                Err(error) => tracing::warn!(%error, retry_in = ?delay, "cannot {what} yet"),
+            },
         }
         tokio::select! {
-            () = shutdown.cancelled() => return None,
+            () = shutdown.cancelled() => return Ok(None),
             () = tokio::time::sleep(delay) => {}
         }
     }
-    None
+    Ok(None)
 }
 
 /// Pauses between reconnects to NATS.
@@ -89,65 +94,6 @@ const RECONNECT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Dura
 
 /// Pauses between attempts of [`until_ready`].
 pub const READY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
-
-/// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
-pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), async_nats::Error> {
-    let (js, names) = (&deps.jetstream, &deps.names);
-    let (jobs, retention) = (&settings.jobs, &settings.retention);
-    js.create_or_update_stream(stream::Config {
-        name: names.jobs_stream(),
-        description: Some("Jobs waiting for a worker; removed once acknowledged.".into()),
-        subjects: vec![names.jobs_wildcard()],
-        retention: RetentionPolicy::WorkQueue,
-        storage: StorageType::File,
-        duplicate_window: DUPLICATE_WINDOW,
-        ..Default::default()
-    })
-    .await?;
-    js.create_or_update_stream(stream::Config {
-        name: names.events_stream(),
-        description: Some("Every state change of every operation.".into()),
-        subjects: vec![names.events_wildcard()],
-        retention: RetentionPolicy::Limits,
-        discard: DiscardPolicy::Old,
-        storage: StorageType::File,
-        max_age: retention.events,
-        duplicate_window: DUPLICATE_WINDOW,
-        ..Default::default()
-    })
-    .await?;
-    js.create_or_update_stream(stream::Config {
-        name: names.deadletter_stream(),
-        description: Some("Jobs and callbacks that could not be done, with the reason.".into()),
-        subjects: vec![names.deadletter_wildcard()],
-        retention: RetentionPolicy::Limits,
-        discard: DiscardPolicy::Old,
-        storage: StorageType::File,
-        max_age: retention.dead_letters,
-        duplicate_window: DUPLICATE_WINDOW,
-        ..Default::default()
-    })
-    .await?;
-    js.create_consumer_on_stream(workers_consumer(names, jobs), names.jobs_stream())
-        .await?;
-    Ok(())
-}
-
-/// The durable pull consumer every worker process shares. JetStream redelivers without
-/// limit; the worker itself dead-letters a job delivered more than `Jobs__MaxDeliver`
-/// times, so an exhausted job is never left in the work queue with nobody to fail it.
-pub fn workers_consumer(names: &Names, jobs: &JobsConfig) -> pull::Config {
-    pull::Config {
-        durable_name: Some(names.workers_consumer()),
-        description: Some("Shared by every worker process.".into()),
-        filter_subject: names.jobs_wildcard(),
-        ack_policy: AckPolicy::Explicit,
-        ack_wait: jobs.ack_wait,
-        max_deliver: -1,
-        max_ack_pending: 10_000,
-        ..Default::default()
-    }
-}
 
 /// The connections every role holds.
 #[derive(Clone)]
@@ -169,7 +115,7 @@ impl Deps {
         let names = Names::new(settings.connection.prefix.clone());
         let nats = nats(&settings.connection, client_name).await?;
         let store = crate::store::Store::connect(
-            &settings.connection.valkey_url,
+            &settings.connection,
             names.clone(),
             DEADLINE,
             settings.retention.operations,

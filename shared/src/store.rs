@@ -18,6 +18,7 @@ mod cancel;
 mod checkpoint;
 mod claim;
 mod compensation;
+mod connection;
 mod create;
 mod entities;
 mod idempotency;
@@ -32,10 +33,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use redis::FromRedisValue;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use self::lua::Call;
 
+use crate::config::ConnectionConfig;
 use crate::names::Names;
 
 pub use callbacks::{CallbackProgress, CallbackStanding};
@@ -43,6 +44,7 @@ pub use cancel::CancelOutcome;
 pub use checkpoint::{Checkpoint, CheckpointOutcome};
 pub use claim::Claim;
 pub use compensation::CompensationStart;
+pub use connection::Connection;
 pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
@@ -69,30 +71,24 @@ impl From<redis::ParsingError> for StoreError {
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: ConnectionManager,
+    conn: Connection,
     names: Names,
     deadline: Duration,
     retention: Duration,
 }
 
 impl Store {
-    /// Prepares a connection to `url`; it connects on first use and reconnects by itself
-    /// after Valkey restarts, so a role can start while Valkey is still down.
+    /// Prepares a connection to Valkey (one server, or a cluster through its seeds); it
+    /// connects on first use and reconnects by itself after Valkey restarts, so a role can
+    /// start while Valkey is still down.
     pub fn connect(
-        url: &str,
+        config: &ConnectionConfig,
         names: Names,
         deadline: Duration,
         retention: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(deadline))
-            .set_response_timeout(Some(deadline))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
-            conn,
+            conn: Connection::open(config, deadline)?,
             names,
             deadline,
             retention,

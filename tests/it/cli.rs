@@ -1,7 +1,8 @@
 //! The `participant` binary: configuration errors exit 64 with one message, and the client
 //! commands work against a running intake.
 
-use std::process::{Command, Output};
+use std::io::Read as _;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
@@ -19,7 +20,7 @@ fn participant() -> Command {
 fn a_bad_setting_exits_64_with_one_clear_message() {
     /// Arguments, environment, and the setting the message must name.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (&["worker", "--ack-wait", "soon"], &[], "--ack-wait"),
         (&["worker"], &[("Jobs__AckWait", "soon")], "--ack-wait"),
         (&["intake", "--prefix", "a.b"], &[], "--prefix"),
@@ -30,6 +31,11 @@ fn a_bad_setting_exits_64_with_one_clear_message() {
             "--signing-secret",
         ),
         (&["dispatcher"], &[], "signing secret"),
+        (
+            &["worker"],
+            &[("Valkey__Url", "redis://127.0.0.1:1,redis://127.0.0.1:2")],
+            "--valkey-cluster",
+        ),
     ];
     for (args, env, named) in cases {
         let output = participant()
@@ -49,6 +55,40 @@ fn a_bad_setting_exits_64_with_one_clear_message() {
             !stderr.contains("whsec_tooshort"),
             "a secret was echoed: {stderr}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_one_server_cannot_place_exit_64_with_one_message() {
+    let servers = servers::shared();
+    for role in ["intake", "worker"] {
+        let prefix = format!("r{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut child = participant()
+            .args([role, "--nats-replicas", "3", "--listen", "127.0.0.1:0"])
+            .args(["--nats-url", &servers.nats_url()])
+            .args(["--valkey-url", &servers.valkey_url(), "--prefix", &prefix])
+            .arg(format!("--valkey-cluster={}", servers.valkey_cluster()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait::until("the process to exit", Duration::from_secs(20), || {
+            let exited = child.try_wait().unwrap();
+            async move { exited }
+        })
+        .await;
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(64), "{role}: {stderr}");
+        assert!(stderr.contains("Nats__Replicas=3"), "{role}: {stderr}");
+        let errors = stderr.lines().filter(|l| l.starts_with("error:")).count();
+        assert_eq!(errors, 1, "{role}: {stderr}");
+        assert!(!stderr.contains("WARN"), "retried instead: {stderr}");
     }
 }
 

@@ -21,6 +21,7 @@ mod fencing;
 mod headers_and_problems;
 mod idempotency;
 mod mtls;
+mod node_loss;
 mod observability;
 mod openapi;
 mod operations;

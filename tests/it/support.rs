@@ -4,6 +4,7 @@
 pub mod app;
 pub mod browser;
 pub mod certs;
+pub mod clusters;
 pub mod events;
 pub mod load;
 pub mod metrics;

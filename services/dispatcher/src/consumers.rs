@@ -14,7 +14,7 @@ pub async fn when_ready(
     settings: &Settings,
     deps: &Deps,
     shutdown: &CancellationToken,
-) -> Option<Vec<PullConsumer>> {
+) -> Result<Option<Vec<PullConsumer>>, connect::Unplaceable> {
     connect::until_ready("bind the dispatch consumers", shutdown, || {
         bind(settings, deps)
     })

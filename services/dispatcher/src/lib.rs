@@ -35,7 +35,7 @@ pub async fn run(
     settings.callbacks.secrets()?;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = delivery::client(&settings.callbacks).context("building the HTTP client")?;
-    let Some(consumers) = consumers::when_ready(&settings, &deps, &shutdown).await else {
+    let Some(consumers) = consumers::when_ready(&settings, &deps, &shutdown).await? else {
         return Ok(());
     };
     let pace = Pace {

@@ -80,8 +80,9 @@ pub async fn accept(
     };
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-record");
-    if let Err(cause) = publish(state, &record).await {
-        give_up(state, operation).await;
+    if let Err(cause) = publish(state, &record).await
+        && give_up(state, operation).await
+    {
         return Err(ApiError::unavailable("The job queue", cause));
     }
     deps.metrics.operation("accepted");
@@ -180,10 +181,13 @@ async fn publish(state: &AppState, record: &Operation) -> Result<(), async_nats:
         .map_err(|_| "no PubAck within the deadline")?
 }
 
-/// The job may not be queued: end the operation as failed, so that nothing waits on it.
-/// If the job did reach JetStream after all, its worker finds the operation ended and
-/// drops it.
-async fn give_up(state: &AppState, operation: OperationId) {
+/// The job may not be queued: end the operation as failed, so that nothing waits on it,
+/// and return true (answer `503`). If the job did reach JetStream after all, its worker
+/// finds the operation ended and drops it. When the operation cannot be failed because a
+/// worker has claimed it already (a PubAck was lost, not the job: in a JetStream cluster
+/// the events stream may lose its leader while the jobs stream keeps its own), return
+/// false: the operation runs, and a `503` would make the client submit it again.
+async fn give_up(state: &AppState, operation: OperationId) -> bool {
     let deps = state.deps();
     let mut problem = Problem::new(
         503,
@@ -202,9 +206,16 @@ async fn give_up(state: &AppState, operation: OperationId) {
             if let Err(error) = state.events().publish(&event).await {
                 tracing::warn!(%operation, %error, "failed event not published");
             }
+            true
         }
-        Ok(FailOutcome::Unchanged) => {}
-        Err(error) => tracing::warn!(%operation, %error, "operation left accepted"),
+        Ok(FailOutcome::Unchanged) => {
+            tracing::warn!(%operation, "a PubAck was lost but a worker has the job: accepted");
+            false
+        }
+        Err(error) => {
+            tracing::warn!(%operation, %error, "operation left accepted");
+            true
+        }
     }
 }
 

@@ -52,7 +52,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let tasks = TaskTracker::new();
-    tasks.spawn(declare_until_done(
+    let declared = tasks.spawn(declare_until_done(
         settings.clone(),
         deps.clone(),
         shutdown.clone(),
@@ -90,6 +90,9 @@ pub async fn run(
     state.tasks().wait().await;
     tasks.close();
     tasks.wait().await;
+    declared
+        .await
+        .context("declaring the JetStream streams")??;
     served
 }
 
@@ -125,9 +128,19 @@ async fn reload_on_sighup(
     }
 }
 
-async fn declare_until_done(settings: Settings, deps: Deps, shutdown: CancellationToken) {
-    connect::until_ready("declare the JetStream streams", &shutdown, || {
+/// Declares the topology, retrying while NATS is unavailable; a topology the servers cannot
+/// place stops the intake.
+async fn declare_until_done(
+    settings: Settings,
+    deps: Deps,
+    shutdown: CancellationToken,
+) -> Result<(), connect::Unplaceable> {
+    let declared = connect::until_ready("declare the JetStream streams", &shutdown, || {
         connect::declare_topology(&deps, &settings)
     })
     .await;
+    if declared.is_err() {
+        shutdown.cancel();
+    }
+    declared.map(drop)
 }

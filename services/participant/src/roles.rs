@@ -17,6 +17,7 @@ pub enum Roles {
 }
 
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
+    settings.connection.check()?;
     shared::telemetry::init(settings.observability.log_format);
     let role = format!("{roles:?}").to_lowercase();
     let shutdown = CancellationToken::new();

@@ -43,7 +43,7 @@ pub async fn run(
     deps: Deps,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let Some(consumer) = consumer_when_ready(&settings, &deps, &shutdown).await else {
+    let Some(consumer) = consumer_when_ready(&settings, &deps, &shutdown).await? else {
         return Ok(());
     };
     let pace = Pace {
@@ -73,7 +73,7 @@ async fn consumer_when_ready(
     settings: &Settings,
     deps: &Deps,
     shutdown: &CancellationToken,
-) -> Option<PullConsumer> {
+) -> Result<Option<PullConsumer>, connect::Unplaceable> {
     connect::until_ready("bind the jobs consumer", shutdown, || async {
         connect::declare_topology(deps, settings).await?;
         let consumer = deps

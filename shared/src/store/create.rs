@@ -39,13 +39,13 @@ pub struct CallbackTarget {
     pub events: Vec<EventKind>,
 }
 
-/// `lua/create.lua`, sent as `EVAL` inside the creation's transaction, where a
-/// `redis::Script` cannot go.
+/// `lua/create.lua`, sent as `EVAL` (the one script not run as a `redis::Script`).
 const CREATE: &str = include_str!("lua/create.lua");
 
 impl Store {
-    /// Stores a new operation with its items, in one transaction, and adds it to the
-    /// tenant's index. Returns its record as stored, or `None` when an operation with its
+    /// Stores a new operation with its items, then puts it in the sweeper's pending set,
+    /// then in the tenant's index (each step one slot; see the README for what a crash
+    /// between them leaves). Returns its record as stored, or `None` when an operation with its
     /// id exists already (then nothing is changed).
     pub async fn create_operation(
         &self,
@@ -99,9 +99,11 @@ impl Store {
                 .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v))),
         );
 
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        pipe.cmd("EVAL")
+        // Three single-slot writes, in an order that leaves no lie if the process dies
+        // between two (no transaction may span slots in a Valkey Cluster):
+        // 1. the record and its items (the operation's slot);
+        let mut create = redis::cmd("EVAL");
+        create
             .arg(CREATE)
             .arg(2)
             .arg(names.operation_key(id))
@@ -109,25 +111,34 @@ impl Store {
             .arg(fields.len() * 2)
             .arg(&fields)
             .arg(items.iter().map(|i| i.get()).collect::<Vec<_>>());
+        let created: i64 = self.query(&create).await?;
+        // 2. the sweeper's pending entry, so a record whose job never gets published is
+        //    mended or failed, never left accepted with nobody to run it; `NX`: a repeated
+        //    creation must not push back an operation the sweeper awaits;
+        let mut pending = redis::cmd("ZADD");
+        pending
+            .arg(names.pending_key())
+            .arg("NX")
+            .arg(new.created_millis)
+            .arg(id.to_string());
+        self.query::<()>(&pending).await?;
+        // 3. last, the tenant's index: before it the list does not show the operation yet,
+        //    but it never shows one that does not exist. A repeated creation repairs it.
         let index = names.tenant_operations_key(new.job.tenant_id());
-        pipe.cmd("ZADD")
+        let mut listed = redis::pipe();
+        listed
+            .cmd("ZADD")
             .arg(&index)
             .arg(0)
             .arg(id.to_string())
             .ignore();
-        pipe.cmd("ZREMRANGEBYLEX")
+        listed
+            .cmd("ZREMRANGEBYLEX")
             .arg(&index)
             .arg("-")
             .arg(format!("({}", self.expired_before(new.created_millis)))
             .ignore();
-        // `NX`: a repeated creation must not push back an operation the sweeper awaits.
-        pipe.cmd("ZADD")
-            .arg(names.pending_key())
-            .arg("NX")
-            .arg(new.created_millis)
-            .arg(id.to_string())
-            .ignore();
-        let (created,): (i64,) = self.query_pipeline(&pipe).await?;
+        self.query_pipeline::<()>(&listed).await?;
         if created == 0 {
             return Ok(None);
         }

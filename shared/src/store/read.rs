@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use futures::future::try_join_all;
+
 use crate::ids::{OperationId, TenantId};
 
 use super::record::{self, field};
@@ -26,30 +28,21 @@ impl Store {
         Ok(self.records(&[operation]).await?.pop().flatten())
     }
 
-    /// Records (hash and errors) of several operations in one round trip, in order.
+    /// Records (hash and errors) of several operations, in order: one pipeline per
+    /// operation (its keys share a slot; in a cluster, different operations' keys live
+    /// on different nodes), all sent at once.
     pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Operation>>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in ids {
-            pipe.cmd("HGETALL").arg(self.names.operation_key(*id));
-            pipe.cmd("LRANGE")
-                .arg(self.names.errors_key(*id))
-                .arg(0)
-                .arg(-1);
-        }
-        let replies: Vec<(HashMap<String, String>, Vec<String>)> = {
-            let flat: Vec<redis::Value> = self.query_pipeline(&pipe).await?;
-            flat.chunks(2)
-                .map(|pair| -> Result<_, StoreError> {
-                    Ok((
-                        redis::from_redis_value_ref(&pair[0])?,
-                        redis::from_redis_value_ref(&pair[1])?,
-                    ))
-                })
-                .collect::<Result<_, _>>()?
-        };
+        let replies: Vec<(HashMap<String, String>, Vec<String>)> =
+            try_join_all(ids.iter().map(|id| {
+                let mut pipe = redis::pipe();
+                pipe.cmd("HGETALL").arg(self.names.operation_key(*id));
+                pipe.cmd("LRANGE")
+                    .arg(self.names.errors_key(*id))
+                    .arg(0)
+                    .arg(-1);
+                async move { self.query_pipeline(&pipe).await }
+            }))
+            .await?;
         let mut records = ids
             .iter()
             .zip(replies)
@@ -66,7 +59,7 @@ impl Store {
     }
 
     /// Fills in `compensation` (id and live status) of records that have one, in one more
-    /// round trip, only when there are any.
+    /// round trip (one command per compensation, all sent at once), only when there are any.
     async fn add_compensations(&self, records: &mut [Option<Operation>]) -> Result<(), StoreError> {
         let compensated: Vec<&mut CompensationRef> = records
             .iter_mut()
@@ -76,13 +69,14 @@ impl Store {
         if compensated.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for compensation in &compensated {
-            pipe.cmd("HGET")
+        let statuses: Vec<Option<String>> = try_join_all(compensated.iter().map(|compensation| {
+            let mut status = redis::cmd("HGET");
+            status
                 .arg(self.names.operation_key(compensation.operation_id))
                 .arg(field::STATUS);
-        }
-        let statuses: Vec<Option<String>> = self.query_pipeline(&pipe).await?;
+            async move { self.query(&status).await }
+        }))
+        .await?;
         for (compensation, status) in compensated.into_iter().zip(statuses) {
             compensation.status = status
                 .as_deref()

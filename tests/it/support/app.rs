@@ -45,6 +45,8 @@ pub struct Options {
     pub simulated_item_latency: Duration,
     pub max_event_streams: u32,
     pub event_keep_alive: Duration,
+    /// `Nats__Replicas`.
+    pub nats_replicas: u8,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             simulated_item_latency: Duration::ZERO,
             max_event_streams: 100,
             event_keep_alive: Duration::from_secs(15),
+            nats_replicas: 1,
         }
     }
 }
@@ -75,8 +78,9 @@ pub struct TestApp {
     pub tenant: Uuid,
     pub settings: Settings,
     pub http: reqwest::Client,
-    valkey: redis::Client,
     pub nats: async_nats::Client,
+    /// The NATS client of the in-process roles (the intake's and the worker's).
+    pub roles_nats: async_nats::Client,
     /// The intake's metrics, read behind the API (when a request could not get through).
     pub metrics: Arc<Metrics>,
     shutdown: CancellationToken,
@@ -122,15 +126,16 @@ pub async fn spawn_app_with(servers: &Servers, options: Options) -> TestApp {
             shutdown.child_token(),
         ));
     }
-    let valkey = redis::Client::open(servers.valkey_url()).expect("valkey url");
-    let nats = async_nats::connect(servers.nats_url()).await.expect("nats");
+    let nats = async_nats::connect(servers.nats_seeds())
+        .await
+        .expect("nats");
     let app = TestApp {
         base_url,
         tenant: Uuid::new_v4(),
         settings,
         http: options.http.clone().unwrap_or_default(),
-        valkey,
         nats,
+        roles_nats: deps.nats.clone(),
         metrics: deps.metrics.clone(),
         shutdown,
         intake: Some(intake),
@@ -164,12 +169,14 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
     let mut s = defaults();
     s.connection.nats_url = servers.nats_url();
     s.connection.valkey_url = servers.valkey_url();
+    s.connection.valkey_cluster = servers.valkey_cluster();
     s.connection.prefix = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
     s.http.listen = "127.0.0.1:0".parse().expect("address");
     s.http.max_body_bytes = options.max_body_bytes;
     s.http.edge = options.edge.clone();
     s.event_streams.max_streams = options.max_event_streams;
     s.event_streams.keep_alive = options.event_keep_alive;
+    s.connection.nats_replicas = options.nats_replicas;
     s.jobs.ack_wait = options.ack_wait;
     s.jobs.max_deliver = options.max_deliver;
     s.jobs.sweep_after = options.sweep_after;
@@ -371,12 +378,10 @@ impl TestApp {
         format!("{}:tenant:{{{}}}:{suffix}", self.prefix(), self.tenant)
     }
 
-    /// A new connection to the app's Valkey (new each time, so a test that restarted
-    /// Valkey reads the restarted one).
-    pub async fn valkey(&self) -> redis::aio::MultiplexedConnection {
-        self.valkey
-            .get_multiplexed_async_connection()
-            .await
+    /// A new connection to the app's Valkey, or its Valkey Cluster (new each time, so a
+    /// test that restarted Valkey reads the restarted one).
+    pub async fn valkey(&self) -> shared::store::Connection {
+        shared::store::Connection::open(&self.settings.connection, shared::connect::DEADLINE)
             .expect("valkey")
     }
 
@@ -440,6 +445,9 @@ impl TestApp {
                 .collect::<Vec<_>>()
                 .join(","),
             format!("--callback-allow-http={}", s.callbacks.allow_http),
+            format!("--valkey-cluster={}", s.connection.valkey_cluster),
+            "--nats-replicas".into(),
+            s.connection.nats_replicas.to_string(),
         ];
         for network in &s.callbacks.allowed_networks {
             flags.extend(["--callback-allow-network".into(), network.to_string()]);

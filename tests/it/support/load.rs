@@ -68,6 +68,10 @@ impl Load {
                                 StatusCode::SERVICE_UNAVAILABLE,
                                 "an outage is a 503, nothing else"
                             );
+                            assert!(
+                                response.headers().contains_key("retry-after"),
+                                "a 503 says when to retry"
+                            );
                             tally.refused += 1;
                         }
                         Err(_) => tally.refused += 1,

@@ -14,16 +14,28 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
 
-/// The servers most tests share: started once per test binary.
+/// The servers most tests share: started once per test binary. With
+/// `PARTICIPANT_TEST_VALKEY_CLUSTER=1` their Valkey is a 3-master Valkey Cluster, so the
+/// contract tests run against one too.
 pub fn shared() -> &'static Servers {
     static SHARED: OnceLock<Servers> = OnceLock::new();
-    SHARED.get_or_init(|| Servers::start(false))
+    SHARED.get_or_init(|| {
+        if std::env::var_os("PARTICIPANT_TEST_VALKEY_CLUSTER").is_some_and(|v| v == "1") {
+            Servers::start_valkey_cluster()
+        } else {
+            Servers::start(false)
+        }
+    })
 }
 
-/// A NATS server and a Valkey server.
+/// A NATS server and a Valkey server; with `nats_peers`, `nats` is the first node of a
+/// JetStream cluster, and with `valkey_peers`, `valkey` is the first master of a Valkey
+/// Cluster.
 pub struct Servers {
     pub nats: Server,
+    pub nats_peers: Vec<Server>,
     pub valkey: Server,
+    pub valkey_peers: Vec<Server>,
 }
 
 impl Servers {
@@ -32,6 +44,8 @@ impl Servers {
     pub fn start(durable: bool) -> Self {
         Self {
             nats: Server::start(Kind::Nats),
+            nats_peers: Vec::new(),
+            valkey_peers: Vec::new(),
             valkey: Server::start(if durable {
                 Kind::DurableValkey
             } else {
@@ -40,17 +54,40 @@ impl Servers {
         }
     }
 
-    pub fn nats_url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.nats.port)
+    /// Every NATS node, the first one first.
+    pub fn nats_nodes(&mut self) -> impl Iterator<Item = &mut Server> {
+        std::iter::once(&mut self.nats).chain(self.nats_peers.iter_mut())
     }
 
+    /// The NATS URL, or a comma-separated list of every node's.
+    pub fn nats_url(&self) -> String {
+        self.nats_seeds().join(",")
+    }
+
+    /// The URL of each NATS node.
+    pub fn nats_seeds(&self) -> Vec<String> {
+        std::iter::once(&self.nats)
+            .chain(&self.nats_peers)
+            .map(|node| format!("nats://127.0.0.1:{}", node.port))
+            .collect()
+    }
+
+    /// The Valkey URL, or a comma-separated list of every master's.
     pub fn valkey_url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.valkey.port)
+        std::iter::once(&self.valkey)
+            .chain(&self.valkey_peers)
+            .map(|node| format!("redis://127.0.0.1:{}", node.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn valkey_cluster(&self) -> bool {
+        !self.valkey_peers.is_empty()
     }
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+pub enum Kind {
     Nats,
     Valkey,
     DurableValkey,
@@ -60,6 +97,8 @@ enum Kind {
 pub struct Server {
     kind: Kind,
     pub port: u16,
+    /// Arguments after the usual ones (a cluster node's).
+    extra: Vec<String>,
     dir: TempDir,
     watchdog: Option<Child>,
     pid: Option<Pid>,
@@ -67,9 +106,15 @@ pub struct Server {
 
 impl Server {
     fn start(kind: Kind) -> Self {
+        Self::start_with(kind, free_port(), Vec::new())
+    }
+
+    /// Starts a server on `port` with `extra` arguments.
+    pub fn start_with(kind: Kind, port: u16, extra: Vec<String>) -> Self {
         let mut server = Self {
             kind,
-            port: free_port(),
+            port,
+            extra,
             dir: tempfile::tempdir().expect("temporary directory"),
             watchdog: None,
             pid: None,
@@ -82,7 +127,8 @@ impl Server {
     /// it accepts connections.
     pub fn restart(&mut self) {
         self.stop();
-        let (program, args) = self.command();
+        let (program, mut args) = self.command();
+        args.extend(self.extra.iter().cloned());
         let log = self.dir.path().join("server.log");
         let mut watchdog = Command::new("sh")
             .arg("-c")
