@@ -42,7 +42,7 @@ sleep 0.3 # the worker's ack reaches the server after the record
 echo "final GET: $(status "$id")"
 sleep 0.3
 kill "$monitor"
-grep -vi 'hget "count:op' "$work/monitor.log" | grep -v '^OK' >"$work/commands.log"
+grep -v '"hget" "count:op' "$work/monitor.log" | grep -v '^OK' >"$work/commands.log"
 echo "== Valkey: $(grep -vc '\[0 lua\]' "$work/commands.log") commands from clients, $(grep -c '\[0 lua\]' "$work/commands.log") inside scripts"
 awk '{cmd=$4; gsub(/"/,"",cmd); if ($3 ~ /lua/) print "      " cmd; else printf "  %-16s %6d bytes\n", cmd, length($0)}' "$work/commands.log"
 echo "== NATS: messages published by clients"
