@@ -1,6 +1,6 @@
 //! The kinds of long-running operation, each declared once: its name in the status
 //! document and its token in job subjects. Its job (what a worker is asked to do) is a
-//! variant of [`Job`](crate::job::Job).
+//! variant of `job::Job`.
 
 use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION};
 

@@ -1,4 +1,4 @@
-//! What a kind of operation does, batch by batch; the worker's [`operation`](crate::operation)
+//! What a kind of operation does, batch by batch; the worker's `operation`
 //! loop does everything else (claiming, checkpoints, heartbeats, cancellation, events).
 
 use std::future::Future;
