@@ -100,11 +100,19 @@ impl EventPublisher {
     /// Sends the event and returns the future of its PubAck, so that a caller can send
     /// several in order and await their acks together.
     pub async fn send(&self, event: &Event) -> Result<PublishAckFuture, PublishError> {
+        self.send_with_headers(event, HeaderMap::new()).await
+    }
+
+    /// [`Self::send`], with `header_map` beside the event's own headers.
+    pub async fn send_with_headers(
+        &self,
+        event: &Event,
+        mut header_map: HeaderMap,
+    ) -> Result<PublishAckFuture, PublishError> {
         let doc = &event.operation;
         let subject =
             self.names
                 .event_subject(doc.tenant_id, doc.operation_id, event.event.as_str());
-        let mut header_map = HeaderMap::new();
         header_map.insert(headers::NATS_MSG_ID, event.event_id.to_string().as_str());
         header_map.insert(headers::NATS_CORRELATION_ID, doc.correlation_id.as_str());
         let payload = serde_json::to_vec(event)

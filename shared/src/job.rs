@@ -1,45 +1,91 @@
-//! The kinds of operation, and their job messages on the jobs stream. Versioned by `type`,
-//! so jobs published by an older intake still parse after a deploy. A job stays small: the items live in Valkey, so an
-//! import up to the body limit fits the default 1 MiB NATS message size.
+//! What a worker is asked to do, and how it is asked. There is no separate job message: an
+//! operation's `accepted` event is its job. The workers' consumer reads the `accepted`
+//! subjects of the events stream, so one stored write both tells subscribers that the
+//! operation was accepted and queues it, and the event's document names everything a
+//! worker needs (the operation, its tenant, its kind, what a compensation undoes). The
+//! items stay in Valkey, so an import up to the body limit fits a 1 MiB NATS message.
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::context::{Context, PublishAckFuture, PublishError};
-use async_nats::jetstream::message::PublishMessage;
-use serde::{Deserialize, Serialize};
+use async_nats::jetstream::context::{PublishAckFuture, PublishError};
+use serde::Deserialize;
 
 use crate::contract::headers;
+use crate::event::{Event, EventKind, EventPublisher};
 use crate::ids::{OperationId, TenantId};
 use crate::kind::OperationKind;
-use crate::names::Names;
 use crate::operation::Operation;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all_fields = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Job {
     /// Import the items stored under the operation into the tenant's sample entities.
-    BulkImportV1 {
+    BulkImport {
         operation_id: OperationId,
         tenant_id: TenantId,
     },
     /// Delete the entities that the bulk import `compensates` created.
-    CompensationV1 {
+    Compensation {
         operation_id: OperationId,
         tenant_id: TenantId,
         compensates: OperationId,
     },
 }
 
+/// Why an `accepted` event does not make a job.
+#[derive(Debug, thiserror::Error)]
+pub enum UnreadableJob {
+    #[error("not an accepted event: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("no worker runs operations of kind {0:?}")]
+    UnknownKind(String),
+    #[error("a compensation that names no operation to undo")]
+    NothingToUndo,
+}
+
+/// The part of an `accepted` event that a worker reads (serde skips the rest unparsed).
+#[derive(Deserialize)]
+struct Accepted {
+    operation: Named,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Named {
+    operation_id: OperationId,
+    tenant_id: TenantId,
+    kind: String,
+    #[serde(default)]
+    compensates: Option<OperationId>,
+}
+
 impl Job {
+    /// The job that an `accepted` event's payload stands for.
+    pub fn from_accepted(payload: &[u8]) -> Result<Self, UnreadableJob> {
+        let Accepted { operation } = serde_json::from_slice(payload)?;
+        let (operation_id, tenant_id) = (operation.operation_id, operation.tenant_id);
+        match OperationKind::parse(&operation.kind) {
+            Some(OperationKind::BulkImport) => Ok(Self::BulkImport {
+                operation_id,
+                tenant_id,
+            }),
+            Some(OperationKind::Compensation) => Ok(Self::Compensation {
+                operation_id,
+                tenant_id,
+                compensates: operation.compensates.ok_or(UnreadableJob::NothingToUndo)?,
+            }),
+            None => Err(UnreadableJob::UnknownKind(operation.kind)),
+        }
+    }
+
     pub fn kind(&self) -> OperationKind {
         match self {
-            Self::BulkImportV1 { .. } => OperationKind::BulkImport,
-            Self::CompensationV1 { .. } => OperationKind::Compensation,
+            Self::BulkImport { .. } => OperationKind::BulkImport,
+            Self::Compensation { .. } => OperationKind::Compensation,
         }
     }
 
     pub fn operation_id(&self) -> OperationId {
         match self {
-            Self::BulkImportV1 { operation_id, .. } | Self::CompensationV1 { operation_id, .. } => {
+            Self::BulkImport { operation_id, .. } | Self::Compensation { operation_id, .. } => {
                 *operation_id
             }
         }
@@ -47,40 +93,29 @@ impl Job {
 
     pub fn tenant_id(&self) -> TenantId {
         match self {
-            Self::BulkImportV1 { tenant_id, .. } | Self::CompensationV1 { tenant_id, .. } => {
-                *tenant_id
-            }
+            Self::BulkImport { tenant_id, .. } | Self::Compensation { tenant_id, .. } => *tenant_id,
         }
     }
 
     /// On a compensation: the operation it undoes.
     pub fn compensates(&self) -> Option<OperationId> {
         match self {
-            Self::BulkImportV1 { .. } => None,
-            Self::CompensationV1 { compensates, .. } => Some(*compensates),
+            Self::BulkImport { .. } => None,
+            Self::Compensation { compensates, .. } => Some(*compensates),
         }
-    }
-
-    /// The job's wire form: what is published, and kept with the operation so that the
-    /// sweeper can publish the same bytes again.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-/// Sends the job of `operation` (its wire form as kept with it, see [`Job::to_json`]) to
-/// `<prefix>.jobs.<kind>.<operation>` with `Nats-Msg-Id` = the operation id (so the
-/// stream's duplicate window drops a re-publication) and the headers that carry the
-/// request's context into the worker's logs: tenant, correlation id, workflow and W3C
-/// `traceparent`. Returns the future of its PubAck.
+/// Queues `operation`: sends its `accepted` event, whose id is derived from the operation
+/// (so the stream's duplicate window drops a re-publication by a repeated request or the
+/// sweeper), with headers that carry the request's context into the worker's logs
+/// besides the event's own: tenant, workflow and W3C `traceparent`. Returns the future of
+/// its PubAck: once that resolves, the job is stored.
 pub async fn send(
-    jetstream: &Context,
-    names: &Names,
+    events: &EventPublisher,
     operation: &Operation,
 ) -> Result<PublishAckFuture, PublishError> {
     let mut job_headers = HeaderMap::new();
-    job_headers.insert(headers::NATS_MSG_ID, operation.id.to_string().as_str());
-    job_headers.insert(headers::NATS_CORRELATION_ID, operation.correlation.as_str());
     job_headers.insert(
         headers::NATS_TENANT_ID,
         operation.tenant.to_string().as_str(),
@@ -90,38 +125,68 @@ pub async fn send(
         (headers::NATS_WORKFLOW_ID, &workflow.id),
         (headers::NATS_WORKFLOW_STEP, &workflow.step),
         (headers::NATS_WORKFLOW_NAME, &workflow.name),
+        (headers::TRACEPARENT, &operation.traceparent),
     ] {
         if let Some(value) = value {
             job_headers.insert(name, value.as_str());
         }
     }
-    if let Some(traceparent) = &operation.traceparent {
-        job_headers.insert(headers::TRACEPARENT, traceparent.as_str());
-    }
-    let payload = operation.job.clone().unwrap_or_default();
-    jetstream
-        .send_publish(
-            names.job_subject(operation.kind.subject_token(), operation.id),
-            PublishMessage::build()
-                .payload(payload.into())
-                .headers(job_headers),
-        )
-        .await
+    let event = Event::of(EventKind::Accepted, operation.document());
+    events.send_with_headers(&event, job_headers).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn accepted(operation: serde_json::Value) -> Vec<u8> {
+        json!({"event": "accepted", "eventId": uuid::Uuid::nil(), "operation": operation})
+            .to_string()
+            .into_bytes()
+    }
 
     #[test]
-    fn wire_form_is_tagged_and_camel_case() {
-        let job = Job::BulkImportV1 {
-            operation_id: OperationId(uuid::Uuid::nil()),
-            tenant_id: TenantId(uuid::Uuid::nil()),
-        };
-        let json = serde_json::to_value(&job).unwrap();
-        assert_eq!(json["type"], "BulkImportV1");
-        assert_eq!(json["operationId"], uuid::Uuid::nil().to_string());
-        assert_eq!(serde_json::from_value::<Job>(json).unwrap(), job);
+    fn an_accepted_event_names_its_job() {
+        let (id, tenant, original) = (
+            uuid::Uuid::from_u128(1),
+            uuid::Uuid::from_u128(2),
+            uuid::Uuid::from_u128(3),
+        );
+        let import = accepted(
+            json!({"operationId": id, "tenantId": tenant, "kind": "bulk-import", "status": "accepted"}),
+        );
+        assert_eq!(
+            Job::from_accepted(&import).unwrap(),
+            Job::BulkImport {
+                operation_id: OperationId(id),
+                tenant_id: TenantId(tenant)
+            }
+        );
+        let undo = accepted(
+            json!({"operationId": id, "tenantId": tenant, "kind": "compensation", "compensates": original}),
+        );
+        assert_eq!(
+            Job::from_accepted(&undo).unwrap().compensates(),
+            Some(OperationId(original))
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_job_says_why() {
+        let (id, tenant) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let unknown = accepted(json!({"operationId": id, "tenantId": tenant, "kind": "reindex"}));
+        assert!(
+            matches!(Job::from_accepted(&unknown), Err(UnreadableJob::UnknownKind(k)) if k == "reindex")
+        );
+        let undo = accepted(json!({"operationId": id, "tenantId": tenant, "kind": "compensation"}));
+        assert!(matches!(
+            Job::from_accepted(&undo),
+            Err(UnreadableJob::NothingToUndo)
+        ));
+        assert!(matches!(
+            Job::from_accepted(b"{not json"),
+            Err(UnreadableJob::Malformed(_))
+        ));
     }
 }

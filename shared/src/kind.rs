@@ -1,12 +1,10 @@
 //! The kinds of long-running operation, each declared once: its name in the status
-//! document and its token in job subjects. Its job (what a worker is asked to do) is a
-//! variant of `job::Job`.
+//! document. Its job (what a worker is asked to do) is a variant of `job::Job`.
 
 use crate::contract::{KIND_BULK_IMPORT, KIND_COMPENSATION};
 
 /// The kinds of long-running operation, each declared once: its name in the status
-/// document and its token in job subjects. A job names its kind; the store keeps the kind
-/// with the operation.
+/// document. A job names its kind; the store keeps the kind with the operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OperationKind {
     /// Import items into the tenant's sample entities.
@@ -23,14 +21,6 @@ impl OperationKind {
         match self {
             Self::BulkImport => KIND_BULK_IMPORT,
             Self::Compensation => KIND_COMPENSATION,
-        }
-    }
-
-    /// The kind's token in job subjects (`<prefix>.jobs.<token>.<operation>`).
-    pub fn subject_token(self) -> &'static str {
-        match self {
-            Self::BulkImport => "bulk-import",
-            Self::Compensation => "compensation",
         }
     }
 

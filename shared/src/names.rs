@@ -22,23 +22,8 @@ impl Names {
         &self.prefix
     }
 
-    /// Work-queue stream holding jobs.
-    pub fn jobs_stream(&self) -> String {
-        format!("{}_JOBS", self.prefix)
-    }
-
-    /// Subject of the job of one operation: `<prefix>.jobs.<kind>.<operation>`, so that
-    /// the sweeper can ask the stream whether an operation's job is there.
-    pub fn job_subject(&self, kind: &str, operation: OperationId) -> String {
-        format!("{}.jobs.{kind}.{operation}", self.prefix)
-    }
-
-    /// Wildcard over every job subject.
-    pub fn jobs_wildcard(&self) -> String {
-        format!("{}.jobs.>", self.prefix)
-    }
-
-    /// The durable pull consumer that every worker process shares.
+    /// The durable pull consumer that every worker process shares: the `accepted` events,
+    /// which are the jobs.
     pub fn workers_consumer(&self) -> String {
         format!("{}_workers", self.prefix)
     }
@@ -103,6 +88,11 @@ impl Names {
     /// Every event of one kind, of every operation.
     pub fn events_of_kind(&self, event: &str) -> String {
         format!("{}.events.*.*.{event}", self.prefix)
+    }
+
+    /// The jobs: every operation's `accepted` event, what the workers' consumer reads.
+    pub fn jobs_filter(&self) -> String {
+        self.events_of_kind("accepted")
     }
 
     /// Wildcard over every dead letter.
@@ -179,9 +169,6 @@ mod tests {
         assert!(names.operation_key(id).contains(&tag));
         assert!(names.items_key(id).contains(&tag));
         assert!(names.errors_key(id).contains(&tag));
-        assert_eq!(
-            names.job_subject("bulk-import", id),
-            format!("t1.jobs.bulk-import.{id}")
-        );
+        assert_eq!(names.jobs_filter(), "t1.events.*.*.accepted");
     }
 }

@@ -45,8 +45,6 @@ pub struct Operation {
     pub revision: u64,
     /// The W3C `traceparent` of the request that started it.
     pub traceparent: Option<String>,
-    /// Its job's wire form, as first published.
-    pub job: Option<String>,
     /// The delivery that owns it while it runs (and the last one, once it ended).
     pub owner: Option<Delivery>,
 }

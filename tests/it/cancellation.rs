@@ -39,7 +39,7 @@ async fn an_operation_not_started_is_cancelled_at_once_and_never_runs() {
 
     let _worker = app.start_worker().await.drop_guard();
     wait::until("the job acked", Duration::from_secs(20), || async {
-        (app.stream_messages("JOBS").await == 0).then_some(())
+        (app.jobs_backlog().await == (0, 0)).then_some(())
     })
     .await;
     assert_eq!(app.operation(id).await["status"], "cancelled");

@@ -1,5 +1,5 @@
-//! A job that cannot be done ends `failed` with a problem that says why, its message is
-//! copied to the dead-letter stream and the work queue is left empty.
+//! A job that cannot be done ends `failed` with a problem that says why, its message (the
+//! `accepted` event) is copied to the dead-letter stream and nothing is left pending.
 
 use std::time::Duration;
 
@@ -48,10 +48,13 @@ async fn a_job_whose_worker_dies_on_every_delivery_is_failed_and_dead_lettered()
     );
     assert_eq!(headers.get("Participant-Deliveries").unwrap().as_str(), "2");
     let job: Value = serde_json::from_slice(&letter.payload).unwrap();
-    assert_eq!(job["operationId"], id.to_string());
-    wait::until("an empty work queue", Duration::from_secs(10), || async {
-        (app.stream_messages("JOBS").await == 0).then_some(())
-    })
+    assert_eq!(job["event"], "accepted", "the job as queued: {job}");
+    assert_eq!(job["operation"]["operationId"], id.to_string());
+    wait::until(
+        "no job left to the workers",
+        Duration::from_secs(10),
+        || async { (app.jobs_backlog().await == (0, 0)).then_some(()) },
+    )
     .await;
 }
 
@@ -64,20 +67,19 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
     let app = spawn_app_with(servers::shared(), options).await;
     let id = app.accepted(named_items("u", 1)).await;
     let js = jetstream::new(app.nats.clone());
-    js.get_stream(format!("{}_JOBS", app.prefix()))
+    let job = format!("{}.events.{}.{id}.accepted", app.prefix(), app.tenant);
+    js.get_stream(format!("{}_EVENTS", app.prefix()))
         .await
         .unwrap()
         .purge()
+        .filter(&job)
         .await
         .unwrap();
-    js.publish(
-        format!("{}.jobs.bulk-import.{id}", app.prefix()),
-        "{not json".into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    js.publish(job, "{not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 
     let _worker = app.start_worker().await.drop_guard();
 
@@ -99,9 +101,11 @@ async fn an_unreadable_job_fails_its_operation_at_once() {
         "1",
         "failed on its first delivery, without a redelivery loop"
     );
-    wait::until("an empty work queue", Duration::from_secs(10), || async {
-        (app.stream_messages("JOBS").await == 0).then_some(())
-    })
+    wait::until(
+        "no job left to the workers",
+        Duration::from_secs(10),
+        || async { (app.jobs_backlog().await == (0, 0)).then_some(()) },
+    )
     .await;
 }
 

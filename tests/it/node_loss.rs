@@ -15,10 +15,10 @@ use crate::support::wait;
 type Pick = fn(&TestApp) -> futures::future::BoxFuture<'_, String>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_jobs_stream_leader_loses_nothing_and_doubles_nothing() {
-    kill_a_node_under_load("the jobs stream leader", |app| {
+async fn killing_the_events_stream_leader_loses_nothing_and_doubles_nothing() {
+    kill_a_node_under_load("the events stream leader (the jobs' too)", |app| {
         Box::pin(async move {
-            let info = jobs_stream(app).await.cached_info().clone();
+            let info = events_stream(app).await.cached_info().clone();
             info.cluster
                 .and_then(|c| c.leader)
                 .expect("a stream leader")
@@ -43,7 +43,7 @@ async fn kill_a_node_under_load(what: &str, pick: Pick) {
         ..Options::default()
     };
     let app = spawn_app_with(&servers, options).await;
-    let jobs = jobs_stream(&app).await;
+    let jobs = events_stream(&app).await;
     assert_eq!(jobs.cached_info().config.num_replicas, 3);
     let workers = format!("{}_workers", app.prefix());
     let bound = Duration::from_secs(20);
@@ -96,17 +96,18 @@ async fn kill_a_node_under_load(what: &str, pick: Pick) {
     );
 }
 
-async fn jobs_stream(app: &TestApp) -> async_nats::jetstream::stream::Stream {
+/// The events stream, whose `accepted` events are the jobs.
+async fn events_stream(app: &TestApp) -> async_nats::jetstream::stream::Stream {
     async_nats::jetstream::new(app.nats.clone())
-        .get_stream(format!("{}_JOBS", app.prefix()))
+        .get_stream(format!("{}_EVENTS", app.prefix()))
         .await
-        .expect("the jobs stream")
+        .expect("the events stream")
 }
 
-/// Waits until every replica of the jobs stream, the restarted one too, is current.
+/// Waits until every replica of the events stream, the restarted one too, is current.
 async fn until_every_replica_is_current(app: &TestApp) {
     let js = async_nats::jetstream::new(app.nats.clone());
-    let name = format!("{}_JOBS", app.prefix());
+    let name = format!("{}_EVENTS", app.prefix());
     wait::until("every replica current", Duration::from_secs(30), || async {
         let stream = js.get_stream(&name).await.ok()?;
         let cluster = stream.cached_info().cluster.clone()?;

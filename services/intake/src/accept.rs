@@ -1,9 +1,6 @@
 //! Accepting a long-running operation: the record goes to Valkey first (so a `GET` right
-//! after the `202` finds it), then the `accepted` event and the job go to JetStream, and
-//! the caller answers `202` only once JetStream has acknowledged the job.
-//!
-//! The event is sent before the job on the same connection, so it is stored before any
-//! worker can receive the job and publish `running`.
+//! after the `202` finds it), then the `accepted` event goes to JetStream, where it is
+//! also the job, and the caller answers `202` only once JetStream has stored it.
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -49,7 +46,7 @@ pub struct Accepted {
     estimated_completion_time: String,
 }
 
-/// Records the operation, publishes its job and `accepted` event, and returns its record.
+/// Records the operation, publishes its `accepted` event (its job), and returns its record.
 /// When an operation with the plan's id exists already, returns that one as it is.
 pub async fn accept(
     state: &AppState,
@@ -164,21 +161,14 @@ pub fn absolute_url(request_headers: &HeaderMap, state: &AppState, path: &str) -
     format!("{}://{host}{path}", state.settings().tls.scheme())
 }
 
-/// Sends the `accepted` event and the job, then awaits both PubAcks within the deadline.
+/// Queues the job (sends the `accepted` event, which is the job) and awaits its PubAck
+/// within the deadline.
 async fn publish(state: &AppState, record: &Operation) -> Result<(), async_nats::Error> {
-    let deps = state.deps();
-    let event = Event::of(EventKind::Accepted, record.document());
-    let acks = async {
-        let event_ack = state.events().send(&event).await?;
-        let job_ack = job::send(&deps.jetstream, &deps.names, record).await?;
-        let (event_ack, job_ack) = tokio::join!(event_ack, job_ack);
-        event_ack?;
-        job_ack?;
-        Ok::<_, async_nats::Error>(())
-    };
-    tokio::time::timeout(DEADLINE * 2, acks)
+    let stored = async { job::send(state.events(), record).await?.await };
+    tokio::time::timeout(DEADLINE * 2, stored)
         .await
-        .map_err(|_| "no PubAck within the deadline")?
+        .map_err(|_| "no PubAck within the deadline")??;
+    Ok(())
 }
 
 /// The job may not be queued: end the operation as failed, so that nothing waits on it,

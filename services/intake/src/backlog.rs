@@ -34,7 +34,7 @@ pub async fn jobs(deps: &Deps) -> Result<JobsBacklog, String> {
         .jetstream
         .get_consumer_from_stream::<pull::Config, _, _>(
             deps.names.workers_consumer(),
-            deps.names.jobs_stream(),
+            deps.names.events_stream(),
         );
     let consumer = tokio::time::timeout(DEADLINE, consumer)
         .await

@@ -1,5 +1,5 @@
-//! The worker's handler of job messages for the shared runner: a span with the job's
-//! context from its headers, the job parsed and handed to its kind, and, for a job that
+//! The worker's handler of jobs (`accepted` events) for the shared runner: a span with the
+//! job's context from its headers, the job read from the event and handed to its kind, and, for a job that
 //! can never be done, a dead letter and a failed operation.
 
 use std::sync::Arc;
@@ -46,12 +46,15 @@ impl Handler for Jobs {
     }
 
     async fn handle(&self, message: Arc<jetstream::Message>, delivery: Delivery) -> Outcome {
-        let Ok(job) = serde_json::from_slice::<Job>(&message.payload) else {
-            return Outcome::Permanent(Failure {
-                reason: dead_letter::UNREADABLE,
-                detail: "The job could not be read".into(),
-                deliveries: delivery.attempt,
-            });
+        let job = match Job::from_accepted(&message.payload) {
+            Ok(job) => job,
+            Err(error) => {
+                return Outcome::Permanent(Failure {
+                    reason: dead_letter::UNREADABLE,
+                    detail: format!("The job could not be read ({error})"),
+                    deliveries: delivery.attempt,
+                });
+            }
         };
         let metrics = &self.ctx.deps.metrics;
         metrics.jobs_in_flight.inc();
@@ -74,7 +77,7 @@ impl Handler for Jobs {
     }
 }
 
-/// The operation a job is for: the last token of its subject.
+/// The operation a job is for, from its subject `<prefix>.events.<tenant>.<operation>.accepted`.
 fn operation_of(message: &jetstream::Message) -> Option<OperationId> {
-    message.subject.rsplit('.').next()?.parse().ok()
+    message.subject.rsplit('.').nth(1)?.parse().ok()
 }

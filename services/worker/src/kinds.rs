@@ -22,11 +22,11 @@ pub async fn run(
 ) -> Outcome {
     let operation = job.operation_id();
     match *job {
-        Job::BulkImportV1 { tenant_id, .. } => {
+        Job::BulkImport { tenant_id, .. } => {
             let kind = BulkImport { tenant: tenant_id };
             operation::run(ctx, message, operation, delivery, &kind).await
         }
-        Job::CompensationV1 {
+        Job::Compensation {
             tenant_id,
             compensates,
             ..

@@ -1,13 +1,14 @@
-//! The worker: runs the jobs of the shared durable consumer.
+//! The worker: runs the jobs of the shared durable consumer, which reads the `accepted`
+//! events (an operation's `accepted` event is its job).
 //!
 //! A delivery goes: the shared runner (`shared::runner`: pulls for free slots, counts
-//! deliveries, settles by outcome) → `handler` (parses the job) → `kinds` (the job's kind,
+//! deliveries, settles by outcome) → `handler` (reads the job from the event) → `kinds` (the job's kind,
 //! registered in one match) → `operation` (claim, then batch by batch from the checkpoint,
 //! each batch done by the kind: `bulk_import`, `compensation`) → the store. `heartbeat`
 //! keeps a long job's delivery and `updatedAt` alive meanwhile; `cancels` carries cancel
 //! notices to running jobs; `dead_letter` gives up jobs that can never be done; `ending`
-//! ends operations from outside the batch loop; `sweeper` republishes the jobs of
-//! operations the intake accepted but never queued.
+//! ends operations from outside the batch loop; `sweeper` republishes the `accepted`
+//! events of operations the intake recorded but never queued.
 
 mod bulk_import;
 mod cancels;
@@ -78,7 +79,7 @@ async fn consumer_when_ready(
         connect::declare_topology(deps, settings).await?;
         let consumer = deps
             .jetstream
-            .get_consumer_from_stream(deps.names.workers_consumer(), deps.names.jobs_stream())
+            .get_consumer_from_stream(deps.names.workers_consumer(), deps.names.events_stream())
             .await?;
         Ok(consumer)
     })

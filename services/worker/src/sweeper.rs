@@ -1,18 +1,20 @@
 //! No operation stays `accepted` forever. If the intake dies between writing an
-//! operation's record and the PubAck of its job, no worker will ever get the job; the
-//! sweeper, run by one worker at a time, finds operations accepted longer than
-//! `Jobs__SweepAfter`, asks the jobs stream whether each one's job is there, and
-//! republishes the missing ones, the very bytes first published, kept with the operation
-//! (the stream's duplicate window and the claim's owner check
-//! make a needless republish harmless). An operation accepted longer than
-//! `Jobs__MaxQueueTime` is failed.
+//! operation's record and the PubAck of its `accepted` event (its job), no worker will
+//! ever get the job; the sweeper, run by one worker at a time, finds operations accepted
+//! longer than `Jobs__SweepAfter`, asks the events stream whether each one's `accepted`
+//! event is there and still ahead of the workers' consumer, and republishes the missing
+//! ones (the event id is derived from the operation, so the stream's duplicate window and
+//! the claim's owner check make a needless republish harmless). An operation accepted
+//! longer than `Jobs__MaxQueueTime` is failed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
 use shared::clock;
 use shared::contract::{OperationStatus, Problem};
+use shared::event::EventKind;
 use shared::ids::OperationId;
 use shared::job;
 use shared::operation::Operation;
@@ -54,16 +56,12 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
     let due_before = now - millis(ctx.settings.jobs.sweep_after);
     let due = store.pending(due_before, SWEEP_BATCH).await?;
     let records = store.records(&due).await?;
-    let jobs = ctx
-        .deps
-        .jetstream
-        .get_stream_no_info(ctx.deps.names.jobs_stream())
-        .await?;
+    let queue = Queue::now(ctx).await?;
     let mut settled = Vec::new();
     for (operation, record) in due.into_iter().zip(records) {
         match record {
             Some(record) if record.status == OperationStatus::Accepted => {
-                if sweep_one(ctx, &jobs, record, now).await? {
+                if sweep_one(ctx, &queue, record, now).await? {
                     settled.push(operation);
                 }
             }
@@ -77,7 +75,7 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
 /// Mends one operation still accepted; true when it needs no more looking at.
 async fn sweep_one(
     ctx: &Context,
-    jobs: &Stream<()>,
+    queue: &Queue,
     record: Operation,
     now: i64,
 ) -> anyhow::Result<bool> {
@@ -87,34 +85,51 @@ async fn sweep_one(
         give_up(ctx, operation).await?;
         return Ok(true);
     }
-    if record.job.is_none() {
-        tracing::warn!(%operation, "accepted operation without a stored job; it fails when it has waited too long");
-        return Ok(false);
-    }
-    if job_is_queued(ctx, jobs, &record).await? {
+    if queue.holds(ctx, &record).await? {
         return Ok(false);
     }
     tracing::warn!(%operation, "accepted operation has no job in the stream; republishing it");
-    job::send(&ctx.deps.jetstream, &ctx.deps.names, &record)
-        .await?
-        .await?;
+    job::send(&ctx.events, &record).await?.await?;
     Ok(false)
 }
 
-/// Is the job in the jobs stream (waiting, or in a worker's hands)?
-async fn job_is_queued(
-    ctx: &Context,
-    jobs: &Stream<()>,
-    operation: &Operation,
-) -> anyhow::Result<bool> {
-    let subject = ctx
-        .deps
-        .names
-        .job_subject(operation.kind.subject_token(), operation.id);
-    match jobs.get_last_raw_message_by_subject(&subject).await {
-        Ok(_) => Ok(true),
-        Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),
-        Err(error) => Err(error.into()),
+/// The events stream and how far the workers' consumer has got in it, as of this sweep.
+struct Queue {
+    events: Stream<()>,
+    /// The stream sequence up to which the consumer has every job acknowledged.
+    ack_floor: u64,
+}
+
+impl Queue {
+    async fn now(ctx: &Context) -> anyhow::Result<Self> {
+        let names = &ctx.deps.names;
+        let events = ctx
+            .deps
+            .jetstream
+            .get_stream_no_info(names.events_stream())
+            .await?;
+        let mut consumer: PullConsumer = events
+            .get_consumer(&names.workers_consumer())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let ack_floor = consumer.info().await?.ack_floor.stream_sequence;
+        Ok(Self { events, ack_floor })
+    }
+
+    /// Is the operation's job waiting for a worker, or in one's hands: its `accepted`
+    /// event stored, past what the consumer has acknowledged? (An event the consumer
+    /// never saw, because it was re-created after it, is at or below its floor.)
+    async fn holds(&self, ctx: &Context, operation: &Operation) -> anyhow::Result<bool> {
+        let subject = ctx.deps.names.event_subject(
+            operation.tenant,
+            operation.id,
+            EventKind::Accepted.as_str(),
+        );
+        match self.events.get_last_raw_message_by_subject(&subject).await {
+            Ok(message) => Ok(message.sequence > self.ack_floor),
+            Err(error) if error.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(false),
+            Err(error) => Err(error.into()),
+        }
     }
 }
 

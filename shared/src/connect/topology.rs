@@ -1,10 +1,11 @@
-//! The JetStream topology: the jobs, events and dead-letter streams, each with
-//! `Nats__Replicas` replicas, and the workers' consumer, which inherits them.
+//! The JetStream topology: the events and dead-letter streams, each with `Nats__Replicas`
+//! replicas, and the workers' consumer of the `accepted` events (the jobs), which inherits
+//! them.
 
 use async_nats::jetstream::ErrorCode;
-use async_nats::jetstream::consumer::{AckPolicy, pull};
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::context::{CreateStreamError, CreateStreamErrorKind};
-use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
+use async_nats::jetstream::stream::{self, DiscardPolicy, StorageType};
 
 use super::{DUPLICATE_WINDOW, Deps};
 use crate::config::{JobsConfig, Settings};
@@ -28,21 +29,16 @@ const UNPLACEABLE: [ErrorCode; 3] = [
     ErrorCode::INSUFFICIENT_RESOURCES,
 ];
 
-/// Creates or updates the jobs, events and dead-letter streams and the workers' consumer.
+/// Creates or updates the events and dead-letter streams and the workers' consumer.
 pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), async_nats::Error> {
     let (names, replicas) = (&deps.names, settings.connection.nats_replicas);
     let (jobs, retention) = (&settings.jobs, &settings.retention);
     let streams = [
         stream::Config {
-            name: names.jobs_stream(),
-            description: Some("Jobs waiting for a worker; removed once acknowledged.".into()),
-            subjects: vec![names.jobs_wildcard()],
-            retention: RetentionPolicy::WorkQueue,
-            ..Default::default()
-        },
-        stream::Config {
             name: names.events_stream(),
-            description: Some("Every state change of every operation.".into()),
+            description: Some(
+                "Every state change of every operation; the accepted events are the jobs.".into(),
+            ),
             subjects: vec![names.events_wildcard()],
             max_age: retention.events,
             ..Default::default()
@@ -69,20 +65,25 @@ pub async fn declare_topology(deps: &Deps, settings: &Settings) -> Result<(), as
             .map_err(|error| unplaceable(error, replicas, stream))?;
     }
     deps.jetstream
-        .create_consumer_on_stream(workers_consumer(names, jobs), names.jobs_stream())
+        .create_consumer_on_stream(workers_consumer(names, jobs), names.events_stream())
         .await?;
     Ok(())
 }
 
-/// The durable pull consumer every worker process shares. JetStream redelivers without
+/// The durable pull consumer every worker process shares, of the `accepted` events. It
+/// starts with the events that arrive after it is created: the roles declare it before the
+/// intake serves, and a consumer created on an events stream that holds history (a
+/// re-created consumer) must not run every accepted operation of the last days again;
+/// the sweeper republishes what such a gap leaves behind. JetStream redelivers without
 /// limit; the worker itself dead-letters a job delivered more than `Jobs__MaxDeliver`
-/// times, so an exhausted job is never left in the work queue with nobody to fail it.
-/// Its replicas are the stream's (`num_replicas` 0).
+/// times, so an exhausted job is never left pending with nobody to fail it. Its replicas
+/// are the stream's (`num_replicas` 0).
 pub fn workers_consumer(names: &Names, jobs: &JobsConfig) -> pull::Config {
     pull::Config {
         durable_name: Some(names.workers_consumer()),
         description: Some("Shared by every worker process.".into()),
-        filter_subject: names.jobs_wildcard(),
+        filter_subject: names.jobs_filter(),
+        deliver_policy: DeliverPolicy::New,
         ack_policy: AckPolicy::Explicit,
         ack_wait: jobs.ack_wait,
         max_deliver: -1,

@@ -53,7 +53,7 @@ impl Store {
         items: &[&RawValue],
     ) -> Result<Option<Operation>, StoreError> {
         let names = &self.names;
-        let (id, job) = (new.job.operation_id(), new.job.to_json());
+        let id = new.job.operation_id();
         let created = new.created_millis.to_string();
         let total = new.total.to_string();
         let compensates = new.job.compensates().map(|id| id.to_string());
@@ -61,7 +61,6 @@ impl Store {
         let mut fields: Vec<(&str, &str)> = vec![
             (field::TENANT, &tenant),
             (field::KIND, new.job.kind().name()),
-            (field::JOB, &job),
             (field::STATUS, OperationStatus::Accepted.as_str()),
             (field::CANCEL, "0"),
             (field::CURRENT, "0"),

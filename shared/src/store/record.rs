@@ -27,8 +27,6 @@ pub mod field {
     fields! {
         TENANT = "tenant",
         KIND = "kind",
-        /// The job's wire form, as first published.
-        JOB = "job",
         STATUS = "status",
         CANCEL = "cancel",
         CURRENT = "cur",
@@ -142,7 +140,6 @@ pub fn parse(
             }),
         revision: number(field::REVISION),
         traceparent: text(field::TRACEPARENT),
-        job: text(field::JOB),
         owner: text(field::OWNER).and_then(|owner| {
             let (sequence, attempt) = owner.split_once(':')?;
             Some(Delivery {

@@ -402,13 +402,18 @@ impl TestApp {
     }
 
     /// Messages in one of this app's streams (`JOBS`, `EVENTS`, `DEADLETTER`).
-    pub async fn stream_messages(&self, stream: &str) -> u64 {
+    /// The workers' consumer's jobs not yet delivered, and delivered but not acknowledged.
+    pub async fn jobs_backlog(&self) -> (u64, usize) {
         let js = async_nats::jetstream::new(self.nats.clone());
-        let mut stream = js
-            .get_stream(format!("{}_{stream}", self.prefix()))
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
+            .get_consumer_from_stream(
+                format!("{}_workers", self.prefix()),
+                format!("{}_EVENTS", self.prefix()),
+            )
             .await
-            .expect("stream");
-        stream.info().await.expect("stream info").state.messages
+            .expect("the workers' consumer");
+        let info = consumer.info().await.expect("consumer info");
+        (info.num_pending, info.num_ack_pending)
     }
 
     /// `participant worker` flags for this app, with `extra` appended.

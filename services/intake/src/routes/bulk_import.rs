@@ -58,7 +58,7 @@ pub async fn submit(
     let items = envelope_items(&request)?;
     let callback = callback_target::from_headers(&request_headers, state.callback_policy()).await?;
     let plan = Plan {
-        job: Job::BulkImportV1 {
+        job: Job::BulkImport {
             operation_id: OperationId::generate(),
             tenant_id: ctx.tenant,
         },

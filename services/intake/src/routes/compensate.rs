@@ -78,7 +78,7 @@ pub async fn compensate(
     #[cfg(feature = "fail-points")]
     crate::fail_point::reached("intake-after-compensation-named");
     let plan = Plan {
-        job: Job::CompensationV1 {
+        job: Job::Compensation {
             operation_id: compensation,
             tenant_id: ctx.tenant,
             compensates: original,

@@ -86,11 +86,7 @@ pub async fn check_nats(state: &AppState) -> Result<(), String> {
     }
     let streams = async {
         let names = &deps.names;
-        for name in [
-            names.jobs_stream(),
-            names.events_stream(),
-            names.deadletter_stream(),
-        ] {
+        for name in [names.events_stream(), names.deadletter_stream()] {
             deps.jetstream
                 .get_stream(&name)
                 .await
@@ -98,7 +94,7 @@ pub async fn check_nats(state: &AppState) -> Result<(), String> {
         }
         let consumer = names.workers_consumer();
         deps.jetstream
-            .get_consumer_from_stream::<pull::Config, _, _>(&consumer, names.jobs_stream())
+            .get_consumer_from_stream::<pull::Config, _, _>(&consumer, names.events_stream())
             .await
             .map_err(|e| format!("consumer {consumer}: {e}"))?;
         Ok(())
