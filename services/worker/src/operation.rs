@@ -68,7 +68,7 @@ async fn work<K: Kind>(
     };
     let total = record.progress.total;
     let mut cursor = record.progress.current;
-    tracing::info!(from = cursor, total, "operation running");
+    tracing::debug!(from = cursor, total, "operation running");
     ctx.deps.metrics.operation("running");
     let mut acks = vec![
         ctx.events
@@ -145,7 +145,7 @@ async fn work<K: Kind>(
         };
         cursor += count;
         if let Some(ended) = EventKind::ending(record.status) {
-            tracing::info!(
+            tracing::debug!(
                 status = ended.as_str(),
                 processed = cursor,
                 "operation ended"
