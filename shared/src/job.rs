@@ -154,7 +154,7 @@ mod tests {
             uuid::Uuid::from_u128(3),
         );
         let import = accepted(
-            json!({"operationId": id, "tenantId": tenant, "kind": "bulk-import", "status": "accepted"}),
+            json!({"operationId": id, "tenantId": tenant, "kind": crate::contract::KIND_BULK_IMPORT, "status": "accepted"}),
         );
         assert_eq!(
             Job::from_accepted(&import).unwrap(),

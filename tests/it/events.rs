@@ -75,3 +75,24 @@ async fn events_of_one_operation_arrive_in_lifecycle_order() {
     assert_eq!(completed["status"], "completed");
     assert_eq!(completed["result"]["succeeded"], 3_000);
 }
+
+#[tokio::test]
+async fn the_terminal_events_document_is_the_stored_status_document() {
+    let app = spawn_app_with(servers::shared(), Options::default()).await;
+    let mut items = named_items("doc", 600);
+    for index in [3, 260, 599] {
+        items[index] = serde_json::json!({ "name": "" });
+    }
+    items[400] = items[10].clone();
+    let id = app.accepted(items).await;
+    let stored = app.until_terminal(id, Duration::from_secs(30)).await;
+    assert_eq!(stored["result"]["failed"], 4, "{stored}");
+
+    let events = replay(&app, id).await;
+    let (_, _, completed) = events.last().expect("events");
+    assert_eq!(completed["event"], "completed");
+    assert_eq!(
+        completed["operation"], stored,
+        "the event reports the operation as a GET reads it"
+    );
+}

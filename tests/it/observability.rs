@@ -77,9 +77,11 @@ async fn a_worker_process_logs_json_with_the_jobs_fields_and_serves_metrics() {
     let app = spawn_app_with(servers::shared(), options).await;
     let port = servers::free_port();
     let listen = format!("127.0.0.1:{port}");
+    let mut env = app.process_env();
+    env.push(("RUST_LOG".into(), "info,worker=debug".into()));
     let worker = Process::start(
         &app.worker_flags(&["--log-format", "json", "--metrics-listen", &listen]),
-        &app.process_env(),
+        &env,
     );
     let response = app
         .api(Method::POST, "/api/sampleentities/bulk-import")

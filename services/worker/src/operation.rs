@@ -50,8 +50,8 @@ async fn work<K: Kind>(
     let claim = store
         .claim(operation, delivery, K::INPUT_BATCH, clock::now_millis())
         .await?;
-    let (record, mut items) = match claim {
-        Claim::Run { record, items } => (record, items),
+    let (mut record, mut items) = match claim {
+        Claim::Run { record, items } => (*record, items),
         Claim::Ended(record) => {
             ending::republish_terminal(ctx, *record).await?;
             return Ok(Outcome::Done);
@@ -133,13 +133,13 @@ async fn work<K: Kind>(
             next: K::INPUT_BATCH,
             now_millis: clock::now_millis(),
         };
-        let record = match store.checkpoint(operation, &checkpoint).await? {
+        record = match store.checkpoint(record, &checkpoint).await? {
             CheckpointOutcome::Recorded {
-                record,
+                record: advanced,
                 items: next,
             } => {
                 items = next;
-                record
+                *advanced
             }
             CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
         };

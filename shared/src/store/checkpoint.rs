@@ -4,8 +4,8 @@
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 
-use super::lua::{self, Call, Tagged};
-use super::record::{self, field};
+use super::lua::{self, Call};
+use super::record;
 use super::{Store, StoreError};
 use crate::contract::OperationStatus;
 use crate::delivery::Delivery;
@@ -51,7 +51,11 @@ struct RecordCheckpoint<'a> {
 }
 
 enum Recorded {
-    Ok(Tagged),
+    /// The [`record::CHECKPOINTED`] fields, and the errors (ended) or the next items.
+    Ok {
+        fields: Vec<Option<String>>,
+        list: Vec<String>,
+    },
     Refused,
 }
 
@@ -85,9 +89,10 @@ impl Call for RecordCheckpoint<'_> {
 
 impl FromRedisValue for Recorded {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let reply = Tagged::from_redis_value(value)?;
-        Ok(match reply.outcome.as_str() {
-            "ok" => Self::Ok(reply),
+        let (outcome, fields, list): (String, Vec<Option<String>>, Vec<String>) =
+            FromRedisValue::from_redis_value(value)?;
+        Ok(match outcome.as_str() {
+            "ok" => Self::Ok { fields, list },
             "stale" | "not_running" | "out_of_step" => Self::Refused,
             other => return Err(lua::unknown("checkpoint", other)),
         })
@@ -95,34 +100,59 @@ impl FromRedisValue for Recorded {
 }
 
 impl Store {
-    /// Records a checkpoint and reads the next items; on the last items the operation
-    /// completes in the same step.
+    /// Records a checkpoint of `record` (the operation as its owner last had it) and reads
+    /// the next items; on the last items the operation completes in the same step. The
+    /// script returns only the fields it changed, and the record is brought up to date
+    /// from them.
     pub async fn checkpoint(
         &self,
-        operation: OperationId,
+        record: Operation,
         checkpoint: &Checkpoint<'_>,
     ) -> Result<CheckpointOutcome, StoreError> {
         let call = RecordCheckpoint {
-            operation,
+            operation: record.id,
             checkpoint,
             retention_secs: self.retention_secs(),
         };
-        let Recorded::Ok(reply) = self.call(&call).await? else {
+        let Recorded::Ok { fields, list } = self.call(&call).await? else {
             return Ok(CheckpointOutcome::Refused);
         };
-        let ended = reply
-            .hash
-            .get(field::STATUS)
-            .and_then(|status| OperationStatus::parse(status))
+        let ended = fields
+            .first()
+            .and_then(Option::as_deref)
+            .and_then(OperationStatus::parse)
             .is_some_and(OperationStatus::is_terminal);
         let (errors, items) = if ended {
-            (reply.list, Vec::new())
+            (list, Vec::new())
         } else {
-            (Vec::new(), reply.list)
+            (Vec::new(), list)
         };
         Ok(CheckpointOutcome::Recorded {
-            record: Box::new(record::parse(operation, &reply.hash, &errors)?),
+            record: Box::new(record::advance(record, &fields, &errors)?),
             items,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::record::field;
+
+    #[test]
+    fn the_script_returns_the_checkpointed_fields_in_their_order() {
+        let lua = |name: &str| {
+            let (constant, _) = field::ALL
+                .iter()
+                .find(|(_, value)| *value == name)
+                .expect("a field");
+            format!("F.{}", constant.to_ascii_lowercase())
+        };
+        let read: Vec<String> = record::CHECKPOINTED.iter().map(|f| lua(f)).collect();
+        let hmget = format!("redis.call('HMGET', KEYS[1], {})", read.join(", "));
+        assert!(
+            include_str!("lua/checkpoint.lua").contains(&hmget),
+            "checkpoint.lua must read {hmget}"
+        );
     }
 }

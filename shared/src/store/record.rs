@@ -85,20 +85,13 @@ pub fn parse(
         .and_then(|k| OperationKind::parse(k))
         .ok_or_else(|| corrupt("no known kind"))?;
     let current = number(field::CURRENT);
-    let result = (status.is_terminal() && hash.get(field::ERROR).is_none())
-        .then(|| -> Result<OperationResult, StoreError> {
-            Ok(OperationResult {
-                processed: current,
-                succeeded: number(field::SUCCEEDED),
-                failed: number(field::FAILED),
-                errors: errors
-                    .iter()
-                    .map(|e| serde_json::from_str::<ItemError>(e))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| corrupt(&format!("item error: {e}")))?,
-            })
-        })
-        .transpose()?;
+    let counts = Counts {
+        processed: current,
+        succeeded: number(field::SUCCEEDED),
+        failed: number(field::FAILED),
+    };
+    let failed_whole = hash.get(field::ERROR).is_some();
+    let result = result_of(operation, status, failed_whole, counts, errors)?;
     let error = hash
         .get(field::ERROR)
         .map(|e| serde_json::from_str::<Problem>(e))
@@ -148,4 +141,83 @@ pub fn parse(
             })
         }),
     })
+}
+
+/// The hash fields that a checkpoint writes (or that a cancel request may have changed
+/// meanwhile), in the order [`advance`] reads them.
+pub const CHECKPOINTED: [&str; 8] = [
+    field::STATUS,
+    field::CURRENT,
+    field::SUCCEEDED,
+    field::FAILED,
+    field::UPDATED,
+    field::COMPLETED,
+    field::REVISION,
+    field::CANCEL,
+];
+
+/// `record` after a checkpoint, from the [`CHECKPOINTED`] fields as the checkpoint left
+/// them and, once it has ended, its per-item errors: the same operation that [`parse`]
+/// would read back from the whole hash, without sending the whole hash.
+pub fn advance(
+    mut record: Operation,
+    changed: &[Option<String>],
+    errors: &[String],
+) -> Result<Operation, StoreError> {
+    let operation = record.id;
+    let corrupt = |what: &str| StoreError::Unexpected(format!("operation {operation}: {what}"));
+    let value = |name: &str| {
+        let index = CHECKPOINTED.iter().position(|field| *field == name)?;
+        changed.get(index)?.as_deref()
+    };
+    let number = |name: &str| -> u64 { value(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let millis = |name: &str| -> Option<i64> { value(name).and_then(|v| v.parse().ok()) };
+    record.status = value(field::STATUS)
+        .and_then(OperationStatus::parse)
+        .ok_or_else(|| corrupt("no valid status"))?;
+    let counts = Counts {
+        processed: number(field::CURRENT),
+        succeeded: number(field::SUCCEEDED),
+        failed: number(field::FAILED),
+    };
+    record.progress = Progress::new(counts.processed, record.progress.total);
+    record.updated_millis = millis(field::UPDATED).unwrap_or(record.updated_millis);
+    record.completed_millis = millis(field::COMPLETED);
+    record.revision = number(field::REVISION);
+    record.cancel_requested = value(field::CANCEL) == Some("1");
+    record.result = result_of(operation, record.status, false, counts, errors)?;
+    Ok(record)
+}
+
+/// How many items an operation has been through, and how they fared.
+#[derive(Clone, Copy)]
+struct Counts {
+    processed: u64,
+    succeeded: u64,
+    failed: u64,
+}
+
+/// The `result` of an operation in `status`: once it has ended, unless it failed as a
+/// whole.
+fn result_of(
+    operation: OperationId,
+    status: OperationStatus,
+    failed_whole: bool,
+    counts: Counts,
+    errors: &[String],
+) -> Result<Option<OperationResult>, StoreError> {
+    if !status.is_terminal() || failed_whole {
+        return Ok(None);
+    }
+    let errors = errors
+        .iter()
+        .map(|e| serde_json::from_str::<ItemError>(e))
+        .collect::<Result<_, _>>()
+        .map_err(|e| StoreError::Unexpected(format!("operation {operation}: item error: {e}")))?;
+    Ok(Some(OperationResult {
+        processed: counts.processed,
+        succeeded: counts.succeeded,
+        failed: counts.failed,
+        errors,
+    }))
 }

@@ -34,8 +34,8 @@ impl Process {
         }
         let child = command
             .args(args)
-            .envs(env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))

@@ -8,9 +8,10 @@
 -- ARGV[6] now (unix ms), ARGV[7] '1' when these are the last items, ARGV[8] retention (s),
 -- ARGV[9] how many of the next items to return while it goes on, ARGV[10..] per-item errors
 -- as JSON
--- Returns {outcome, record, list}: 'ok' with the errors once it has ended, else the next
--- items; 'stale' (another delivery owns it), 'not_running', 'out_of_step' (these items were
--- already recorded).
+-- Returns {outcome, fields, list}: 'ok' with the fields a checkpoint changes (status, cur,
+-- succ, fail, updated, completed, rev, cancel: record.rs CHECKPOINTED) and the errors once
+-- it has ended, else the next items; 'stale' (another delivery owns it), 'not_running',
+-- 'out_of_step' (these items were already recorded).
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
@@ -28,6 +29,9 @@ redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
 if #ARGV > 9 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
+local function checkpointed()
+  return redis.call('HMGET', KEYS[1], F.status, F.current, F.succeeded, F.failed, F.updated, F.completed, F.revision, F.cancel)
+end
 local ending = nil
 if ARGV[7] == '1' then
   ending = 'completed'
@@ -41,7 +45,7 @@ if not ending then
   if next > 0 then
     items = redis.call('LRANGE', KEYS[3], cur, cur + next - 1)
   end
-  return {'ok', redis.call('HGETALL', KEYS[1]), items}
+  return {'ok', checkpointed(), items}
 end
 end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
-return {'ok', unpack(record(KEYS[1], KEYS[2]))}
+return {'ok', checkpointed(), redis.call('LRANGE', KEYS[2], 0, -1)}
