@@ -11,13 +11,14 @@ use shared::clock;
 use shared::delivery::Delivery;
 use shared::event::{Event, EventKind};
 use shared::ids::OperationId;
+use shared::operation::Operation;
 use shared::runner::{Failure, Outcome};
 use shared::store::{Checkpoint, CheckpointOutcome, Claim};
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
 use crate::ending;
-use crate::heartbeat::Heartbeat;
+use crate::heartbeat;
 use crate::kind::{Batch, BatchOutcome, JobError, Kind};
 
 /// Least time between two progress events of one operation.
@@ -50,7 +51,7 @@ async fn work<K: Kind>(
     let claim = store
         .claim(operation, delivery, K::INPUT_BATCH, clock::now_millis())
         .await?;
-    let (mut record, mut items) = match claim {
+    let (record, items) = match claim {
         Claim::Run { record, items } => (*record, items),
         Claim::Ended(record) => {
             ending::republish_terminal(ctx, *record).await?;
@@ -66,109 +67,148 @@ async fn work<K: Kind>(
             return Ok(Outcome::Done);
         }
     };
-    let total = record.progress.total;
-    let mut cursor = record.progress.current;
-    tracing::debug!(from = cursor, total, "operation running");
+    tracing::debug!(
+        from = record.progress.current,
+        total = record.progress.total,
+        "operation running"
+    );
     ctx.deps.metrics.operation("running");
-    let mut acks = vec![
+    let acks = vec![
         ctx.events
             .send(&Event::of(EventKind::Running, record.document()))
             .await?,
     ];
 
-    let superseded = CancellationToken::new();
-    let _heartbeat = Heartbeat::start(
+    let heartbeat = heartbeat::until_superseded(
         store.clone(),
         message,
         operation,
         delivery,
         ctx.settings.jobs.ack_wait,
-        superseded.clone(),
     );
-    let mut last_progress = Instant::now();
-    loop {
-        if superseded.is_cancelled() {
-            return Ok(Outcome::Superseded);
-        }
-        if ctx.shutdown.is_cancelled() && !cancel.token.is_cancelled() {
-            await_acks(acks).await?;
-            return Ok(Outcome::HandBack);
-        }
-        if cancel.token.is_cancelled() {
-            items.clear();
-        } else if K::INPUT_BATCH > 0 && items.is_empty() {
-            return Err(JobError::Permanent(Failure {
-                reason: "items-missing",
-                detail: format!(
-                    "The operation's input items are missing from Valkey at {cursor} of {total}"
-                ),
-                deliveries: delivery.attempt,
-            }));
-        }
-        let outcome = if cancel.token.is_cancelled() {
-            BatchOutcome {
-                processed: 0,
-                succeeded: 0,
-                errors: Vec::new(),
-            }
-        } else {
-            let batch = Batch {
-                operation,
-                start: cursor,
-                total,
-                items: &items,
-                cancelled: &cancel.token,
-            };
-            kind.run_batch(ctx, batch).await?
-        };
-        let count = outcome.processed;
-        let checkpoint = Checkpoint {
+    let running = Running {
+        ctx,
+        kind,
+        delivery,
+        cancelled: &cancel.token,
+    };
+    tokio::select! {
+        biased;
+        outcome = running.batches(record, items, acks) => outcome,
+        () = heartbeat => Ok(Outcome::Superseded),
+    }
+}
+
+/// An operation claimed by one delivery, beating meanwhile.
+struct Running<'a, K> {
+    ctx: &'a Context,
+    kind: &'a K,
+    delivery: Delivery,
+    cancelled: &'a CancellationToken,
+}
+
+impl<K: Kind> Running<'_, K> {
+    /// Works through the operation batch by batch from `record`'s checkpoint, `items`
+    /// being the first batch's input and `acks` the events sent so far, until it ends or
+    /// this delivery loses it.
+    async fn batches(
+        self,
+        mut record: Operation,
+        mut items: Vec<String>,
+        mut acks: Vec<PublishAckFuture>,
+    ) -> Result<Outcome, JobError> {
+        let Self {
+            ctx,
+            kind,
             delivery,
-            start: cursor,
-            count,
-            succeeded: outcome.succeeded,
-            failed: outcome.errors.len() as u64,
-            errors: &outcome.errors,
-            last: cursor + count >= total,
-            next: K::INPUT_BATCH,
-            now_millis: clock::now_millis(),
-        };
-        record = match store.checkpoint(record, &checkpoint).await? {
-            CheckpointOutcome::Recorded {
-                record: advanced,
-                items: next,
-            } => {
-                items = next;
-                *advanced
+            cancelled,
+        } = self;
+        let store = &ctx.deps.store;
+        let operation = record.id;
+        let total = record.progress.total;
+        let mut cursor = record.progress.current;
+        let mut last_progress = Instant::now();
+        loop {
+            if ctx.shutdown.is_cancelled() && !cancelled.is_cancelled() {
+                await_acks(acks).await?;
+                return Ok(Outcome::HandBack);
             }
-            CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
-        };
-        cursor += count;
-        if let Some(ended) = EventKind::ending(record.status) {
-            tracing::debug!(
-                status = ended.as_str(),
-                processed = cursor,
-                "operation ended"
-            );
-            ctx.deps.metrics.operation(ended.as_str());
-            acks.push(
-                ctx.events
-                    .send(&Event::of(ended, record.document()))
-                    .await?,
-            );
-            if ended == EventKind::Completed {
-                acks.extend(kind.completed(ctx).await?);
+            if cancelled.is_cancelled() {
+                items.clear();
+            } else if K::INPUT_BATCH > 0 && items.is_empty() {
+                return Err(JobError::Permanent(Failure {
+                    reason: "items-missing",
+                    detail: format!(
+                        "The operation's input items are missing from Valkey at {cursor} of {total}"
+                    ),
+                    deliveries: delivery.attempt,
+                }));
             }
-            await_acks(acks).await?;
-            return Ok(Outcome::Done);
-        }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            last_progress = Instant::now();
-            acks.push(
-                ctx.events
-                    .send(&Event::of(EventKind::Progress, record.document()))
-                    .await?,
-            );
+            let outcome = if cancelled.is_cancelled() {
+                BatchOutcome {
+                    processed: 0,
+                    succeeded: 0,
+                    errors: Vec::new(),
+                }
+            } else {
+                let batch = Batch {
+                    operation,
+                    start: cursor,
+                    total,
+                    items: &items,
+                    cancelled,
+                };
+                kind.run_batch(ctx, batch).await?
+            };
+            let count = outcome.processed;
+            let checkpoint = Checkpoint {
+                delivery,
+                start: cursor,
+                count,
+                succeeded: outcome.succeeded,
+                failed: outcome.errors.len() as u64,
+                errors: &outcome.errors,
+                last: cursor + count >= total,
+                next: K::INPUT_BATCH,
+                now_millis: clock::now_millis(),
+            };
+            record = match store.checkpoint(record, &checkpoint).await? {
+                CheckpointOutcome::Recorded {
+                    record: advanced,
+                    items: next,
+                } => {
+                    items = next;
+                    *advanced
+                }
+                CheckpointOutcome::Refused => return Ok(Outcome::Superseded),
+            };
+            cursor += count;
+            if let Some(ended) = EventKind::ending(record.status) {
+                tracing::debug!(
+                    status = ended.as_str(),
+                    processed = cursor,
+                    "operation ended"
+                );
+                ctx.deps.metrics.operation(ended.as_str());
+                acks.push(
+                    ctx.events
+                        .send(&Event::of(ended, record.document()))
+                        .await?,
+                );
+                if ended == EventKind::Completed {
+                    acks.extend(kind.completed(ctx).await?);
+                }
+                await_acks(acks).await?;
+                return Ok(Outcome::Done);
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                acks.push(
+                    ctx.events
+                        .send(&Event::of(EventKind::Progress, record.document()))
+                        .await?,
+                );
+            }
         }
     }
 }
