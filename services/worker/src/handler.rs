@@ -1,6 +1,6 @@
 //! The worker's handler of jobs (`accepted` events) for the shared runner: a span with the
-//! job's context from its headers, the job read from the event and handed to its kind, and, for a job that
-//! can never be done, a dead letter and a failed operation.
+//! job's context from its headers, the job read from the event and handed to its kind,
+//! and, for a job that can never be done, a dead letter and a failed operation.
 
 use std::sync::Arc;
 
@@ -49,9 +49,10 @@ impl Handler for Jobs {
         let job = match Job::from_accepted(&message.payload) {
             Ok(job) => job,
             Err(error) => {
+                tracing::warn!(%error, "unreadable job");
                 return Outcome::Permanent(Failure {
                     reason: dead_letter::UNREADABLE,
-                    detail: format!("The job could not be read ({error})"),
+                    detail: "The job could not be read".into(),
                     deliveries: delivery.attempt,
                 });
             }
@@ -77,7 +78,8 @@ impl Handler for Jobs {
     }
 }
 
-/// The operation a job is for, from its subject `<prefix>.events.<tenant>.<operation>.accepted`.
+/// The operation a job is for, from its subject
+/// `<prefix>.events.<tenant>.<operation>.accepted`.
 fn operation_of(message: &jetstream::Message) -> Option<OperationId> {
     message.subject.rsplit('.').nth(1)?.parse().ok()
 }
