@@ -4,9 +4,10 @@
 //!
 //! Every call has a deadline: a Valkey that is down or frozen is an error within
 //! the deadline given to [`Store::connect`], never a hang. Every call goes through one of
-//! three helpers that apply the connection and the deadline (`query`, `query_pipeline`,
-//! `call`); a script call is a type with named keys and arguments and a decoded reply
-//! (`lua::Call`), beside the store method that makes it.
+//! four helpers that apply the connection and the deadline (`query`, `query_pipeline`,
+//! `call`, and `call_after`: a script call behind other commands, in one round trip); a
+//! script call is a type with named keys and arguments and a decoded reply (`lua::Call`),
+//! beside the store method that makes it.
 //!
 //! By idea: `create`, `read` and `list` (operations as the intake sees them), `cancel`,
 //! `compensation`, `pending` (the sweeper's work list), the worker's `claim`, `checkpoint` and
@@ -32,7 +33,7 @@ mod transitions;
 use std::future::Future;
 use std::time::Duration;
 
-use redis::FromRedisValue;
+use redis::{ErrorKind, FromRedisValue, ServerErrorKind};
 
 use self::lua::Call;
 
@@ -133,6 +134,38 @@ impl Store {
         call.bind(&self.names, &mut invocation);
         let mut conn = self.conn.clone();
         self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
+    /// Runs `before` (commands whose replies are ignored, each one harmless to repeat),
+    /// then one script call, in one round trip, within the deadline. A pipeline sends a
+    /// script's bare `EVALSHA` and, unlike [`Store::call`], does not load a script the
+    /// server lacks (a restarted Valkey, or one failed over): then the server has run
+    /// `before` and refused the call with `NOSCRIPT`, and the script is loaded and the whole
+    /// sent again. Nothing may follow the call in the pipeline: it would run even when the
+    /// call was refused.
+    async fn call_after<C: Call>(
+        &self,
+        before: &redis::Pipeline,
+        call: &C,
+    ) -> Result<C::Reply, StoreError> {
+        let mut invocation = call.script().prepare_invoke();
+        call.bind(&self.names, &mut invocation);
+        let mut pipeline = before.clone();
+        pipeline.invoke_script(&invocation);
+        let mut conn = self.conn.clone();
+        match self
+            .bounded(pipeline.query_async::<(C::Reply,)>(&mut conn))
+            .await
+        {
+            Err(StoreError::Valkey(e))
+                if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
+            {
+                self.bounded(call.script().load_async(&mut conn)).await?;
+                let (reply,) = self.bounded(pipeline.query_async(&mut conn)).await?;
+                Ok(reply)
+            }
+            answer => answer.map(|(reply,)| reply),
+        }
     }
 
     async fn bounded<T>(
