@@ -154,8 +154,14 @@ impl Store {
             let created = self.call(&create).await?;
             #[cfg(feature = "fail-points")]
             crate::fail_point::reached(AFTER_RECORD);
-            self.list_operation(new.job.tenant_id(), id, new.created_millis)
-                .await?;
+            // The operation is accepted now, and runs whatever the index says: a failure here
+            // is no `503`, which would make the client submit it again while it runs.
+            if let Err(error) = self
+                .list_operation(new.job.tenant_id(), id, new.created_millis)
+                .await
+            {
+                tracing::warn!(operation = %id, %error, "created, but not listed in the tenant's index");
+            }
             created
         };
         if !created {
