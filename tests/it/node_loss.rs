@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 
 use crate::support::TestApp;
-use crate::support::app::{Options, spawn_app_with};
+use crate::support::app::{Options, named_items, spawn_app_with};
+use crate::support::clusters::NODES;
 use crate::support::clusters::{Role, master_of, role};
 use crate::support::load::{ITEMS, Load};
 use crate::support::servers::Servers;
@@ -218,5 +219,48 @@ async fn killing_a_valkey_master_loses_nothing_and_doubles_nothing() {
         entities,
         (expected, expected),
         "no entity created twice, none lost"
+    );
+}
+
+/// With `Valkey__WaitReplicas=1`, a write its replica does not confirm in time does not
+/// count: while every replica is frozen an import is refused (`503` with `Retry-After`) and
+/// leaves no operation behind; once they thaw, imports are accepted and complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_wait_a_write_no_replica_has_is_refused_and_leaves_nothing() {
+    let servers = Servers::start_valkey_cluster_with_replicas();
+    let options = Options {
+        sweep_after: Duration::from_secs(1),
+        valkey_wait_replicas: 1,
+        ..Options::default()
+    };
+    let app = spawn_app_with(&servers, options).await;
+    let before = app.accepted(named_items("replicated", 3)).await;
+    app.until_terminal(before, Duration::from_secs(30)).await;
+    let replicas = &servers.valkey_peers[NODES - 1..];
+    for replica in replicas {
+        replica.freeze();
+    }
+    for round in 0..3 {
+        let items = named_items(&format!("unreplicated{round}"), 2);
+        let answer = app.import(&serde_json::json!({ "items": items })).await;
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(answer.headers().contains_key("retry-after"));
+    }
+    for replica in replicas {
+        replica.thaw();
+    }
+    let listed = app.operations_list().await;
+    assert_eq!(
+        listed["operations"].as_array().map(Vec::len),
+        Some(1),
+        "only the operation accepted before: {listed}"
+    );
+    let after = app.accepted(named_items("thawed", 3)).await;
+    let doc = app.until_terminal(after, Duration::from_secs(30)).await;
+    assert_eq!(doc["status"], "completed");
+    assert_eq!(
+        app.entity_count().await,
+        (6, 6),
+        "none of the refused imports ran"
     );
 }

@@ -151,7 +151,14 @@ impl Store {
             self.query_pipeline::<()>(&pending).await?;
             #[cfg(feature = "fail-points")]
             crate::fail_point::reached(AFTER_PENDING);
-            let created = self.call(&create).await?;
+            let (created, replicated) = self.call_replicated(&create).await?;
+            if let Err(not_replicated) = replicated {
+                // A failover could lose it: no `202` for it, and nothing left to run.
+                if created {
+                    self.uncreate_operation(id).await?;
+                }
+                return Err(not_replicated);
+            }
             #[cfg(feature = "fail-points")]
             crate::fail_point::reached(AFTER_RECORD);
             // The operation is accepted now, and runs whatever the index says: a failure here
@@ -173,6 +180,17 @@ impl Store {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         record::parse(id, &hash, &[]).map(Some)
+    }
+
+    /// Deletes the record and items of an operation just created whose creation is refused
+    /// (its replicas did not have it in time); its pending entry is a stray the sweeper
+    /// forgets.
+    async fn uncreate_operation(&self, operation: OperationId) -> Result<(), StoreError> {
+        let mut delete = redis::cmd("DEL");
+        delete
+            .arg(self.names.operation_key(operation))
+            .arg(self.names.items_key(operation));
+        self.query(&delete).await
     }
 
     /// Puts an operation of `tenant` created at `created_millis` in the tenant's index
