@@ -38,6 +38,15 @@ pub struct Options {
     /// Slowloris connections of the hostile part (a tenth with `--quick`).
     #[arg(long, default_value_t = 1000)]
     pub slowloris_clients: usize,
+    /// Start 3-node clusters on loopback for the run (three `nats-server` with routes and
+    /// JetStream, three Valkey Cluster masters; `nats-server` and `valkey-server` from the
+    /// PATH) instead of using `--nats-url` and `--valkey-url`, and run the roles on them
+    /// with `Nats__Replicas=3` and `Valkey__Cluster=true`.
+    #[arg(long)]
+    pub clusters: bool,
+    /// Worker process counts of the end-to-end cells, comma-separated (`1` with `--quick`).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub workers: Vec<usize>,
     /// `RUST_LOG` of the role processes (their logs go to files that are removed at the end).
     #[arg(long, default_value = "info")]
     pub role_log: String,
@@ -48,7 +57,7 @@ pub struct Options {
 pub enum Part {
     /// Accepted imports per second and latency, beside the publish-only and no-I/O ceilings.
     Intake,
-    /// Operations accepted and completed by 1, 2 and 4 worker processes.
+    /// Operations accepted and completed by 1, 2 and 4 worker processes (`--workers`).
     E2e,
     /// Webhook deliveries beside the bare signed-POST rate.
     Webhooks,
@@ -89,7 +98,11 @@ impl Options {
 
     /// Worker process counts of the end-to-end cells.
     pub fn worker_counts(&self) -> Vec<usize> {
-        if self.quick { vec![1] } else { vec![1, 2, 4] }
+        if self.quick {
+            vec![1]
+        } else {
+            self.workers.clone()
+        }
     }
 
     /// Closed-loop submitters for `workers` worker processes: twice their job slots, so

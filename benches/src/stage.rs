@@ -1,7 +1,10 @@
 //! What one run shares: a fresh random run id (so runs never collide) from which each part
 //! takes a prefix of its own, a NATS connection, the launcher of role processes, the
 //! backlog of the workers' consumer, the peak RSS figures gathered along the way, and the
-//! clean-up of every stream and key of every prefix the run used.
+//! clean-up of every stream and key of every prefix the run used. With `--clusters`, the
+//! run's own clusters on loopback too ([`loopback`]).
+
+pub mod loopback;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,19 +35,35 @@ pub struct Stage {
     pub memory: Vec<(String, String, u64)>,
     /// CPU use of the metered cells.
     pub cpu: Table,
+    /// With `--clusters`, the run's own clusters (their data goes with them).
+    clusters: Option<loopback::Loopback>,
 }
 
 impl Stage {
-    pub async fn new(options: Options) -> anyhow::Result<Self> {
+    pub async fn new(mut options: Options) -> anyhow::Result<Self> {
         let run = format!("bench_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let log_dir = std::env::temp_dir().join(format!("participant-{run}"));
+        std::fs::create_dir_all(&log_dir).context("creating the log directory")?;
+        let clusters = if options.clusters {
+            let dir = std::env::temp_dir().join(format!("participant-{run}-clusters"));
+            let clusters = loopback::Loopback::start(dir).await?;
+            eprintln!(
+                "clusters on loopback: NATS {}, Valkey {}",
+                clusters.nats_url, clusters.valkey_url
+            );
+            options.nats_url.clone_from(&clusters.nats_url);
+            options.valkey_url.clone_from(&clusters.valkey_url);
+            Some(clusters)
+        } else {
+            None
+        };
+        let seeds: Vec<&str> = options.nats_url.split(',').map(str::trim).collect();
         let nats = async_nats::ConnectOptions::new()
             .subscription_capacity(1 << 18)
-            .connect(options.nats_url.as_str())
+            .connect(seeds)
             .await
             .with_context(|| format!("connecting to NATS at {}", options.nats_url))?;
         let jetstream = jetstream::new(nats.clone());
-        let log_dir = std::env::temp_dir().join(format!("participant-{run}"));
-        std::fs::create_dir_all(&log_dir).context("creating the log directory")?;
         Ok(Self {
             options,
             nats,
@@ -54,6 +73,7 @@ impl Stage {
             log_dir,
             memory: Vec::new(),
             cpu: crate::cpu::table(),
+            clusters,
         })
     }
 
@@ -71,7 +91,11 @@ impl Stage {
                 prefix: prefix.clone(),
                 log_dir: self.log_dir.clone(),
                 rust_log: self.options.role_log.clone(),
-                env: Vec::new(),
+                env: if self.clusters.is_some() {
+                    loopback::Loopback::role_env()
+                } else {
+                    Vec::new()
+                },
             },
             prefix,
         }
@@ -90,7 +114,6 @@ impl Stage {
         let mut deleted = 0;
         for p in &self.prefixes {
             let streams = [
-                format!("{p}_JOBS"),
                 format!("{p}_EVENTS"),
                 format!("{p}_DEADLETTER"),
                 ceiling_stream(p),
@@ -104,7 +127,10 @@ impl Stage {
                         .with_context(|| format!("deleting the stream {stream}"))?;
                 }
             }
-            deleted += delete_keys(&self.options.valkey_url, &format!("{p}:*")).await?;
+            // The run's own clusters take their keys with them.
+            if self.clusters.is_none() {
+                deleted += delete_keys(&self.options.valkey_url, &format!("{p}:*")).await?;
+            }
         }
         eprintln!(
             "cleaned up: the streams of {}_*, {deleted} Valkey keys",
@@ -122,12 +148,12 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// Jobs in the work queue not yet done: `num_pending + num_ack_pending` of the workers'
-    /// consumer.
+    /// Jobs not yet done: `num_pending + num_ack_pending` of the workers' consumer (of the
+    /// events stream's `accepted` events).
     pub async fn backlog(&self) -> anyhow::Result<u64> {
         let stream = self
             .jetstream
-            .get_stream(format!("{}_JOBS", self.prefix))
+            .get_stream(format!("{}_EVENTS", self.prefix))
             .await?;
         let info = stream
             .consumer_info(format!("{}_workers", self.prefix))
@@ -159,7 +185,7 @@ impl Deployment {
             .map(|_| self.launcher.spawn("worker", args))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let (stream, consumer) = (
-            format!("{}_JOBS", self.prefix),
+            format!("{}_EVENTS", self.prefix),
             format!("{}_workers", self.prefix),
         );
         self.pulling(&stream, &consumer, waiting).await?;

@@ -100,6 +100,19 @@ pub struct ConnectionConfig {
     /// Speak to a Valkey Cluster: slot routing, `MOVED`/`ASK`, topology refresh.
     #[arg(long = "valkey-cluster", env = "Valkey__Cluster", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub valkey_cluster: bool,
+    /// With `--valkey-cluster`: replicas that must have each write the contract depends on
+    /// (an operation's creation, each imported batch, its ending) before it counts as done
+    /// (`WAIT`); 0 leaves replication asynchronous. Only for masters that have replicas.
+    #[arg(
+        long = "valkey-wait-replicas",
+        env = "Valkey__WaitReplicas",
+        default_value_t = 0
+    )]
+    pub valkey_wait_replicas: u8,
+    /// How long one `WAIT` may take before the write counts as not replicated (and is
+    /// refused, `503`, or retried).
+    #[arg(long = "valkey-wait-timeout", env = "Valkey__WaitTimeout", default_value = "100ms", value_parser = parse_positive_duration)]
+    pub valkey_wait_timeout: Duration,
     /// First token of every subject, stream name and Valkey key.
     #[arg(long = "prefix", env = "Participant__Prefix", default_value = "ops", value_parser = parse_prefix)]
     pub prefix: String,
@@ -126,6 +139,13 @@ impl ConnectionConfig {
                 "--valkey-url (Valkey__Url) lists {servers} servers, which needs \
                  --valkey-cluster (Valkey__Cluster=true)"
             )));
+        }
+        if self.valkey_wait_replicas > 0 && !self.valkey_cluster {
+            return Err(Inconsistent(
+                "--valkey-wait-replicas (Valkey__WaitReplicas) is for a Valkey Cluster whose \
+                 masters have replicas, which needs --valkey-cluster (Valkey__Cluster=true)"
+                    .into(),
+            ));
         }
         Ok(())
     }

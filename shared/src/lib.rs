@@ -21,6 +21,8 @@
 //! - [`nats_service`]: registration with the NATS service protocol (`$SRV.PING`...).
 //! - [`telemetry`]: logging setup.
 //! - [`clock`]: timestamps as the contract writes them.
+//! - `fail_point` (with the `fail-points` feature, for the integration tests only): crashes
+//!   injected at named points.
 
 pub mod backoff;
 pub mod callback;
@@ -32,6 +34,8 @@ pub mod dead_letter;
 pub mod delivery;
 pub mod entity;
 pub mod event;
+#[cfg(feature = "fail-points")]
+pub mod fail_point;
 pub mod ids;
 pub mod job;
 pub mod kind;

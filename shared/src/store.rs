@@ -4,9 +4,10 @@
 //!
 //! Every call has a deadline: a Valkey that is down or frozen is an error within
 //! the deadline given to [`Store::connect`], never a hang. Every call goes through one of
-//! three helpers that apply the connection and the deadline (`query`, `query_pipeline`,
-//! `call`); a script call is a type with named keys and arguments and a decoded reply
-//! (`lua::Call`), beside the store method that makes it.
+//! four helpers that apply the connection and the deadline (`query`, `query_pipeline`,
+//! `call`, and `call_after`: a script call behind other commands, in one round trip); a
+//! script call is a type with named keys and arguments and a decoded reply (`lua::Call`),
+//! beside the store method that makes it.
 //!
 //! By idea: `create`, `read` and `list` (operations as the intake sees them), `cancel`,
 //! `compensation`, `pending` (the sweeper's work list), the worker's `claim`, `checkpoint` and
@@ -32,7 +33,7 @@ mod transitions;
 use std::future::Future;
 use std::time::Duration;
 
-use redis::FromRedisValue;
+use redis::{ErrorKind, FromRedisValue, ServerErrorKind};
 
 use self::lua::Call;
 
@@ -60,6 +61,8 @@ pub enum StoreError {
     Valkey(#[from] redis::RedisError),
     #[error("Valkey answered something unexpected: {0}")]
     Unexpected(String),
+    #[error("a write reached {acknowledged} of the {wanted} Valkey replicas asked for in time")]
+    NotReplicated { acknowledged: i64, wanted: u8 },
 }
 
 impl From<redis::ParsingError> for StoreError {
@@ -75,6 +78,15 @@ pub struct Store {
     names: Names,
     deadline: Duration,
     retention: Duration,
+    /// `Valkey__WaitReplicas` and `Valkey__WaitTimeout`, on a Valkey Cluster only.
+    wait: Option<Wait>,
+}
+
+/// How many replicas must have a script's writes, and how long to wait for them.
+#[derive(Clone, Copy)]
+struct Wait {
+    replicas: u8,
+    timeout: Duration,
 }
 
 impl Store {
@@ -87,11 +99,16 @@ impl Store {
         deadline: Duration,
         retention: Duration,
     ) -> Result<Self, StoreError> {
+        let wait = (config.valkey_cluster && config.valkey_wait_replicas > 0).then_some(Wait {
+            replicas: config.valkey_wait_replicas,
+            timeout: config.valkey_wait_timeout,
+        });
         Ok(Self {
             conn: Connection::open(config, deadline)?,
             names,
             deadline,
             retention,
+            wait,
         })
     }
 
@@ -127,12 +144,88 @@ impl Store {
         self.bounded(pipeline.query_async(&mut conn)).await
     }
 
-    /// Runs one script call, within the deadline.
+    /// Runs one script call, within the deadline. With `Valkey__WaitReplicas`, its writes
+    /// count only once that many replicas have them: see [`Store::call_replicated`].
     async fn call<C: Call>(&self, call: &C) -> Result<C::Reply, StoreError> {
+        match self.call_replicated(call).await? {
+            (reply, Ok(())) => Ok(reply),
+            (_, Err(not_replicated)) => Err(not_replicated),
+        }
+    }
+
+    /// Runs one script call, within the deadline, and says whether its writes reached the
+    /// replicas `Valkey__WaitReplicas` asks for (always, when it asks for none). The call
+    /// and a `WAIT` go in one pipeline, so on one connection to the master that ran the
+    /// script, even if the cluster fails over meanwhile (a `WAIT` on another connection
+    /// would vouch for nothing); the `WAIT` covers every earlier write on that connection.
+    async fn call_replicated<C: Call>(
+        &self,
+        call: &C,
+    ) -> Result<(C::Reply, Result<(), StoreError>), StoreError> {
         let mut invocation = call.script().prepare_invoke();
         call.bind(&self.names, &mut invocation);
+        let Some(wait) = self.wait else {
+            let mut conn = self.conn.clone();
+            let reply = self.bounded(invocation.invoke_async(&mut conn)).await?;
+            return Ok((reply, Ok(())));
+        };
+        let mut pipeline = redis::pipe();
+        pipeline
+            .invoke_script(&invocation)
+            .cmd("WAIT")
+            .arg(wait.replicas)
+            .arg(u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX));
+        let (reply, acknowledged): (C::Reply, i64) =
+            self.with_script(&pipeline, call.script()).await?;
+        let replicated = if acknowledged >= i64::from(wait.replicas) {
+            Ok(())
+        } else {
+            Err(StoreError::NotReplicated {
+                acknowledged,
+                wanted: wait.replicas,
+            })
+        };
+        Ok((reply, replicated))
+    }
+
+    /// Runs `before` (commands whose replies are ignored, each one harmless to repeat),
+    /// then one script call, in one round trip, within the deadline. Nothing may follow the
+    /// call in the pipeline: it would run even when the call was refused (see
+    /// [`Store::with_script`]). Not for a Valkey Cluster, which routes a pipeline by its
+    /// first key.
+    async fn call_after<C: Call>(
+        &self,
+        before: &redis::Pipeline,
+        call: &C,
+    ) -> Result<C::Reply, StoreError> {
+        let mut invocation = call.script().prepare_invoke();
+        call.bind(&self.names, &mut invocation);
+        let mut pipeline = before.clone();
+        pipeline.invoke_script(&invocation);
+        let (reply,) = self.with_script(&pipeline, call.script()).await?;
+        Ok(reply)
+    }
+
+    /// Runs a pipeline that calls `script`, within the deadline. A pipeline sends a
+    /// script's bare `EVALSHA` and, unlike a lone script call, does not load a script the
+    /// server lacks (a restarted Valkey, or one failed over): then the server runs the
+    /// rest of the pipeline and refuses the call with `NOSCRIPT`, and the script is loaded
+    /// and the whole pipeline sent again.
+    async fn with_script<T: FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+        script: &redis::Script,
+    ) -> Result<T, StoreError> {
         let mut conn = self.conn.clone();
-        self.bounded(invocation.invoke_async(&mut conn)).await
+        match self.bounded(pipeline.query_async::<T>(&mut conn)).await {
+            Err(StoreError::Valkey(e))
+                if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
+            {
+                self.bounded(script.load_async(&mut conn)).await?;
+                self.bounded(pipeline.query_async(&mut conn)).await
+            }
+            answer => answer,
+        }
     }
 
     async fn bounded<T>(

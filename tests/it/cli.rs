@@ -20,7 +20,7 @@ fn participant() -> Command {
 fn a_bad_setting_exits_64_with_one_clear_message() {
     /// Arguments, environment, and the setting the message must name.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
         (&["worker", "--ack-wait", "soon"], &[], "--ack-wait"),
         (&["worker"], &[("Jobs__AckWait", "soon")], "--ack-wait"),
         (&["intake", "--prefix", "a.b"], &[], "--prefix"),
@@ -35,6 +35,11 @@ fn a_bad_setting_exits_64_with_one_clear_message() {
             &["worker"],
             &[("Valkey__Url", "redis://127.0.0.1:1,redis://127.0.0.1:2")],
             "--valkey-cluster",
+        ),
+        (
+            &["intake"],
+            &[("Valkey__WaitReplicas", "1")],
+            "--valkey-wait-replicas",
         ),
     ];
     for (args, env, named) in cases {

@@ -211,3 +211,26 @@ async fn a_nats_restart_under_load_loses_nothing_and_doubles_nothing() {
 async fn a_valkey_restart_under_load_loses_nothing_and_doubles_nothing() {
     restart_under_load(|servers| &mut servers.valkey).await;
 }
+
+/// A Valkey that lost its scripts (restarted, failed over, `SCRIPT FLUSH`) answers the
+/// creation's pipelined `EVALSHA` with `NOSCRIPT`: the store loads the script and sends
+/// the creation again, and the operation is created once and listed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valkey_that_lost_its_scripts_still_creates_each_operation_once() {
+    let servers = Servers::start(false);
+    let app = spawn_app_with(&servers, Options::default()).await;
+    let cached = app.accepted(named_items("cached", 2)).await;
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut app.valkey().await)
+        .await
+        .unwrap();
+    let flushed = app.accepted(named_items("flushed", 2)).await;
+    for id in [cached, flushed] {
+        let doc = app.until_terminal(id, Duration::from_secs(30)).await;
+        assert_eq!(doc["status"], "completed");
+    }
+    let listed = app.operations_list().await;
+    assert_eq!(listed["operations"].as_array().map(Vec::len), Some(2));
+    assert_eq!(app.entity_count().await, (4, 4));
+}

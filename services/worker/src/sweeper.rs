@@ -1,11 +1,14 @@
 //! No operation stays `accepted` forever. If the intake dies between writing an
 //! operation's record and the PubAck of its `accepted` event (its job), no worker will
 //! ever get the job; the sweeper, run by one worker at a time, finds operations accepted
-//! longer than `Jobs__SweepAfter`, asks the events stream whether each one's `accepted`
-//! event is there and still ahead of the workers' consumer, and republishes the missing
-//! ones (the event id is derived from the operation, so the stream's duplicate window and
-//! the claim's owner check make a needless republish harmless). An operation accepted
-//! longer than `Jobs__MaxQueueTime` is failed.
+//! longer than `Jobs__SweepAfter` (in the pending set, written before the record), asks
+//! the events stream whether each one's `accepted` event is there and still ahead of the
+//! workers' consumer, and republishes the missing ones (the event id is derived from the
+//! operation, so the stream's duplicate window and the claim's owner check make a needless
+//! republish harmless), listing the operation in its tenant's index again in case the
+//! intake died before that. An operation accepted longer than `Jobs__MaxQueueTime` is
+//! failed. A pending entry whose record never came (the intake died after the first write
+//! of the creation) is forgotten.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,17 +58,27 @@ async fn sweep(ctx: &Context, every: Duration) -> anyhow::Result<()> {
     let now = clock::now_millis();
     let due_before = now - millis(ctx.settings.jobs.sweep_after);
     let due = store.pending(due_before, SWEEP_BATCH).await?;
-    let records = store.records(&due).await?;
+    let ids: Vec<OperationId> = due.iter().map(|(operation, _)| *operation).collect();
+    let records = store.records(&ids).await?;
     let queue = Queue::now(ctx).await?;
+    // An entry is written before its record: without one, a creation may still be under way
+    // until the creation bound has passed; after it, the creation died after its first write.
+    let stray_before = now - millis(store.creation_bound());
     let mut settled = Vec::new();
-    for (operation, record) in due.into_iter().zip(records) {
-        match record {
+    for ((operation, created), record) in due.into_iter().zip(records) {
+        let settle = match record {
             Some(record) if record.status == OperationStatus::Accepted => {
-                if sweep_one(ctx, &queue, record, now).await? {
-                    settled.push(operation);
-                }
+                sweep_one(ctx, &queue, record, now).await?
             }
-            _ => settled.push(operation),
+            Some(_) => true,
+            None if created < stray_before => {
+                tracing::info!(%operation, "the creation died before writing the record; forgetting it");
+                true
+            }
+            None => false,
+        };
+        if settle {
+            settled.push(operation);
         }
     }
     store.forget_pending(&settled).await?;
@@ -89,6 +102,12 @@ async fn sweep_one(
         return Ok(false);
     }
     tracing::warn!(%operation, "accepted operation has no job in the stream; republishing it");
+    // Its intake died before publishing, so maybe before listing it too (on a Valkey
+    // Cluster the tenant's index is written after the record).
+    ctx.deps
+        .store
+        .list_operation(record.tenant, operation, record.created_millis)
+        .await?;
     job::send(&ctx.events, &record).await?.await?;
     Ok(false)
 }

@@ -28,6 +28,11 @@ impl Connection {
         }
     }
 
+    /// Is it a Valkey Cluster's (where no command may span slots)?
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+
     /// A lazy connection to one server that reconnects by itself.
     fn single(url: &str, deadline: Duration) -> RedisResult<Self> {
         let client = redis::Client::open(url)?;

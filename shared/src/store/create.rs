@@ -3,14 +3,18 @@
 
 use std::collections::HashMap;
 
+use redis::{Script, ScriptInvocation};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use super::lua::{self, Call};
 use super::record::{self, field};
 use super::{Store, StoreError};
 use crate::contract::{OperationStatus, Workflow};
 use crate::event::EventKind;
+use crate::ids::{OperationId, TenantId};
 use crate::job::Job;
+use crate::names::Names;
 use crate::operation::Operation;
 
 /// What the intake knows of an operation when it accepts it.
@@ -39,20 +43,27 @@ pub struct CallbackTarget {
     pub events: Vec<EventKind>,
 }
 
-/// `lua/create.lua`, sent as `EVAL` (the one script not run as a `redis::Script`).
-const CREATE: &str = include_str!("lua/create.lua");
+/// A crash between the first write and the next (tests only).
+#[cfg(feature = "fail-points")]
+const AFTER_PENDING: &str = "store-after-pending";
+/// A crash after the record is written, before the tenant's index (tests only; on a single
+/// server both are one step, and the crash comes after it).
+#[cfg(feature = "fail-points")]
+const AFTER_RECORD: &str = "store-after-record";
 
 impl Store {
-    /// Stores a new operation with its items, then puts it in the sweeper's pending set,
-    /// then in the tenant's index (each step one slot; see the README for what a crash
-    /// between them leaves). Returns its record as stored, or `None` when an operation with its
-    /// id exists already (then nothing is changed).
+    /// Stores a new operation: first its entry in the sweeper's pending set, then its record
+    /// and items, then its place in the tenant's index. On a single server the three go in
+    /// one round trip (the record and the index in one script); on a Valkey Cluster, where
+    /// they are three slots, one after the other. A crash between two leaves a prefix, and
+    /// no prefix lies (see the README). Returns the record as stored, or `None` when an
+    /// operation with its id exists already (then only a missing pending entry or index
+    /// entry is added).
     pub async fn create_operation(
         &self,
         new: &NewOperation,
         items: &[&RawValue],
     ) -> Result<Option<Operation>, StoreError> {
-        let names = &self.names;
         let id = new.job.operation_id();
         let created = new.created_millis.to_string();
         let total = new.total.to_string();
@@ -98,47 +109,67 @@ impl Store {
                 .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v))),
         );
 
-        // Three single-slot writes, in an order that leaves no lie if the process dies
-        // between two (no transaction may span slots in a Valkey Cluster):
-        // 1. the record and its items (the operation's slot);
-        let mut create = redis::cmd("EVAL");
-        create
-            .arg(CREATE)
-            .arg(2)
-            .arg(names.operation_key(id))
-            .arg(names.items_key(id))
-            .arg(fields.len() * 2)
-            .arg(&fields)
-            .arg(items.iter().map(|i| i.get()).collect::<Vec<_>>());
-        let created: i64 = self.query(&create).await?;
-        // 2. the sweeper's pending entry, so a record whose job never gets published is
-        //    mended or failed, never left accepted with nobody to run it; `NX`: a repeated
-        //    creation must not push back an operation the sweeper awaits;
-        let mut pending = redis::cmd("ZADD");
+        // The writes, in the order that leaves no lie when the process dies between two
+        // (no transaction may span slots in a Valkey Cluster):
+        // 1. the sweeper's pending entry: alone, it is a stray the sweeper removes once due
+        //    (it finds no record); `NX`, so a repeated creation does not push back an
+        //    operation the sweeper awaits;
+        let mut pending = redis::pipe();
         pending
-            .arg(names.pending_key())
+            .cmd("ZADD")
+            .arg(self.names.pending_key())
             .arg("NX")
             .arg(new.created_millis)
-            .arg(id.to_string());
-        self.query::<()>(&pending).await?;
-        // 3. last, the tenant's index: before it the list does not show the operation yet,
-        //    but it never shows one that does not exist. A repeated creation repairs it.
-        let index = names.tenant_operations_key(new.job.tenant_id());
-        let mut listed = redis::pipe();
-        listed
-            .cmd("ZADD")
-            .arg(&index)
-            .arg(0)
             .arg(id.to_string())
             .ignore();
-        listed
-            .cmd("ZREMRANGEBYLEX")
-            .arg(&index)
-            .arg("-")
-            .arg(format!("({}", self.expired_before(new.created_millis)))
-            .ignore();
-        self.query_pipeline::<()>(&listed).await?;
-        if created == 0 {
+        // 2. the record and its items: from here on the sweeper sees to it that the
+        //    operation runs (or fails), whatever happens to this process;
+        // 3. the tenant's index: before it, the list does not show the operation yet, but it
+        //    never shows one that does not exist. A repeated creation, or the sweeper when
+        //    it republishes the job, adds it.
+        let single = !self.conn.is_cluster();
+        let create = Create {
+            operation: id,
+            fields: &fields,
+            items,
+            index: single.then(|| self.index_entry(new.job.tenant_id(), id, new.created_millis)),
+        };
+        let created = if single {
+            #[cfg(feature = "fail-points")]
+            if crate::fail_point::armed(AFTER_PENDING) {
+                // What a crash while the pipeline is being sent may leave: its first command.
+                self.query_pipeline::<()>(&pending).await?;
+                crate::fail_point::reached(AFTER_PENDING);
+            }
+            let created = self.call_after(&pending, &create).await?;
+            #[cfg(feature = "fail-points")]
+            crate::fail_point::reached(AFTER_RECORD);
+            created
+        } else {
+            self.query_pipeline::<()>(&pending).await?;
+            #[cfg(feature = "fail-points")]
+            crate::fail_point::reached(AFTER_PENDING);
+            let (created, replicated) = self.call_replicated(&create).await?;
+            if let Err(not_replicated) = replicated {
+                // A failover could lose it: no `202` for it, and nothing left to run.
+                if created {
+                    self.uncreate_operation(id).await?;
+                }
+                return Err(not_replicated);
+            }
+            #[cfg(feature = "fail-points")]
+            crate::fail_point::reached(AFTER_RECORD);
+            // The operation is accepted now, and runs whatever the index says: a failure here
+            // is no `503`, which would make the client submit it again while it runs.
+            if let Err(error) = self
+                .list_operation(new.job.tenant_id(), id, new.created_millis)
+                .await
+            {
+                tracing::warn!(operation = %id, %error, "created, but not listed in the tenant's index");
+            }
+            created
+        };
+        if !created {
             return Ok(None);
         }
 
@@ -147,6 +178,51 @@ impl Store {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         record::parse(id, &hash, &[]).map(Some)
+    }
+
+    /// Deletes the record and items of an operation just created whose creation is refused
+    /// (its replicas did not have it in time); its pending entry is a stray the sweeper
+    /// forgets.
+    async fn uncreate_operation(&self, operation: OperationId) -> Result<(), StoreError> {
+        let mut delete = redis::cmd("DEL");
+        delete
+            .arg(self.names.operation_key(operation))
+            .arg(self.names.items_key(operation));
+        self.query(&delete).await
+    }
+
+    /// Puts an operation of `tenant` created at `created_millis` in the tenant's index
+    /// (again), and drops the index's expired members. For a creation on a Valkey Cluster,
+    /// and for the sweeper, which repairs a creation that died before this step.
+    pub async fn list_operation(
+        &self,
+        tenant: TenantId,
+        operation: OperationId,
+        created_millis: i64,
+    ) -> Result<(), StoreError> {
+        let IndexEntry { key, member, bound } = self.index_entry(tenant, operation, created_millis);
+        let mut listed = redis::pipe();
+        listed.cmd("ZADD").arg(&key).arg(0).arg(&member).ignore();
+        listed
+            .cmd("ZREMRANGEBYLEX")
+            .arg(&key)
+            .arg("-")
+            .arg(&bound)
+            .ignore();
+        self.query_pipeline(&listed).await
+    }
+
+    fn index_entry(
+        &self,
+        tenant: TenantId,
+        operation: OperationId,
+        created_millis: i64,
+    ) -> IndexEntry {
+        IndexEntry {
+            key: self.names.tenant_operations_key(tenant),
+            member: operation.to_string(),
+            bound: format!("({}", self.expired_before(created_millis)),
+        }
     }
 
     /// The smallest operation id created at `created_millis` less the retention: every id
@@ -159,5 +235,45 @@ impl Store {
         bytes[6] = 0x70;
         bytes[8] = 0x80;
         Uuid::from_bytes(bytes)
+    }
+}
+
+/// An operation's place in its tenant's index: a member of the sorted set `key`, which
+/// drops its members below `bound` (an exclusive `ZRANGEBYLEX` bound) as they expire.
+struct IndexEntry {
+    key: String,
+    member: String,
+    bound: String,
+}
+
+/// `lua/create.lua`.
+struct Create<'a> {
+    operation: OperationId,
+    fields: &'a [(&'a str, &'a str)],
+    items: &'a [&'a RawValue],
+    /// On a single server, the index entry written in the same step.
+    index: Option<IndexEntry>,
+}
+
+impl Call for Create<'_> {
+    type Reply = bool;
+
+    fn script(&self) -> &'static Script {
+        &lua::CREATE
+    }
+
+    fn bind(&self, names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(names.operation_key(self.operation))
+            .key(names.items_key(self.operation));
+        if let Some(index) = &self.index {
+            invocation.key(&index.key);
+        }
+        invocation
+            .arg(self.operation.to_string())
+            .arg(self.index.as_ref().map_or("", |index| &index.bound))
+            .arg(self.fields.len() * 2)
+            .arg(self.fields)
+            .arg(self.items.iter().map(|i| i.get()).collect::<Vec<_>>());
     }
 }

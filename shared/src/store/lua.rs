@@ -74,6 +74,7 @@ pub static CALLBACK: LazyLock<Script> =
     LazyLock::new(|| about_an_operation(include_str!("lua/callback.lua")));
 pub static COMPENSATE: LazyLock<Script> =
     LazyLock::new(|| about_an_operation(include_str!("lua/compensate.lua")));
+pub static CREATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/create.lua")));
 pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
 pub static UNCREATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/uncreate.lua")));

@@ -7,22 +7,35 @@ use super::{Store, StoreError};
 
 impl Store {
     /// Operations accepted before `created_before_millis` that may still wait for a worker,
-    /// oldest first.
+    /// oldest first, each with the time its creation began. The entry is written before the
+    /// record: one whose record does not exist is a creation still under way, or one that
+    /// died after its first write (a stray, once older than [`Store::creation_bound`]).
     pub async fn pending(
         &self,
         created_before_millis: i64,
         limit: usize,
-    ) -> Result<Vec<OperationId>, StoreError> {
+    ) -> Result<Vec<(OperationId, i64)>, StoreError> {
         let mut range = redis::cmd("ZRANGEBYSCORE");
         range
             .arg(self.names.pending_key())
             .arg("-inf")
             .arg(format!("({created_before_millis}"))
+            .arg("WITHSCORES")
             .arg("LIMIT")
             .arg(0)
             .arg(limit);
-        let ids: Vec<String> = self.query(&range).await?;
-        Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+        let entries: Vec<(String, f64)> = self.query(&range).await?;
+        Ok(entries
+            .iter()
+            .filter_map(|(id, created)| Some((id.parse().ok()?, *created as i64)))
+            .collect())
+    }
+
+    /// The longest a creation's writes can take (each is bounded by the deadline, and there
+    /// are at most three round trips), so the longest a pending entry can be ahead of the
+    /// record it announces.
+    pub fn creation_bound(&self) -> std::time::Duration {
+        self.deadline * 3
     }
 
     /// Takes operations off the sweeper's work list.

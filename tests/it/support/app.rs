@@ -47,6 +47,8 @@ pub struct Options {
     pub event_keep_alive: Duration,
     /// `Nats__Replicas`.
     pub nats_replicas: u8,
+    /// `Valkey__WaitReplicas` (on a Valkey Cluster with replicas).
+    pub valkey_wait_replicas: u8,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             max_event_streams: 100,
             event_keep_alive: Duration::from_secs(15),
             nats_replicas: 1,
+            valkey_wait_replicas: 0,
         }
     }
 }
@@ -177,6 +180,7 @@ fn settings(servers: &Servers, options: &Options) -> Settings {
     s.event_streams.max_streams = options.max_event_streams;
     s.event_streams.keep_alive = options.event_keep_alive;
     s.connection.nats_replicas = options.nats_replicas;
+    s.connection.valkey_wait_replicas = options.valkey_wait_replicas;
     s.jobs.ack_wait = options.ack_wait;
     s.jobs.max_deliver = options.max_deliver;
     s.jobs.sweep_after = options.sweep_after;
@@ -401,7 +405,6 @@ impl TestApp {
         (names, entities)
     }
 
-    /// Messages in one of this app's streams (`JOBS`, `EVENTS`, `DEADLETTER`).
     /// The workers' consumer's jobs not yet delivered, and delivered but not acknowledged.
     pub async fn jobs_backlog(&self) -> (u64, usize) {
         let js = async_nats::jetstream::new(self.nats.clone());

@@ -1,6 +1,7 @@
 //! Clusters on loopback: three `nats-server` nodes routed to each other, JetStream on
 //! each, each with a store directory of its own that survives a restart; and three
-//! `valkey-server --cluster-enabled yes` masters sharing the 16384 slots.
+//! `valkey-server --cluster-enabled yes` masters sharing the 16384 slots, with or without
+//! a replica each.
 
 use std::time::Duration;
 
@@ -108,58 +109,193 @@ impl Servers {
     /// third of the slots with `CLUSTER ADDSLOTSRANGE` and joined with `CLUSTER MEET`;
     /// returns once every master reports the cluster `ok`.
     pub fn start_valkey_cluster() -> Self {
-        let cluster_args = [
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-        ];
-        let mut masters: Vec<Server> = (0..NODES)
-            .map(|_| {
-                let extra = cluster_args.map(str::to_owned).to_vec();
-                Server::start_with(Kind::Valkey, free_cluster_port(), extra)
-            })
-            .collect();
-        let first = masters[0].port;
-        for (index, master) in masters.iter().enumerate() {
-            let mut conn = node_connection(master.port);
-            let (start, end) = slot_range(index);
-            let _: () = redis::cmd("CLUSTER")
-                .arg("ADDSLOTSRANGE")
-                .arg(start)
-                .arg(end)
-                .query(&mut conn)
-                .expect("CLUSTER ADDSLOTSRANGE");
-            if master.port != first {
-                let _: () = redis::cmd("CLUSTER")
-                    .arg("MEET")
-                    .arg("127.0.0.1")
-                    .arg(master.port)
-                    .query(&mut node_connection(first))
-                    .expect("CLUSTER MEET");
-            }
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        for master in &masters {
-            let mut conn = node_connection(master.port);
-            loop {
-                let info: String = redis::cmd("CLUSTER")
-                    .arg("INFO")
-                    .query(&mut conn)
-                    .expect("CLUSTER INFO");
-                if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
-                    break;
-                }
-                assert!(std::time::Instant::now() < deadline, "no cluster: {info}");
-                std::thread::sleep(Duration::from_millis(25));
-            }
-        }
+        Self::with_valkey_cluster(start_valkey_cluster(0, &[]))
+    }
+
+    /// A NATS server and a Valkey Cluster of three masters with one replica each (six
+    /// `valkey-server` processes), whose nodes call a silent peer failed after a second
+    /// (`cluster-node-timeout`), so a replica takes over a killed master within seconds.
+    /// Returns once every master has its replica in sync. The masters come first.
+    pub fn start_valkey_cluster_with_replicas() -> Self {
+        Self::with_valkey_cluster(start_valkey_cluster(1, &["--cluster-node-timeout", "1000"]))
+    }
+
+    fn with_valkey_cluster(mut nodes: Vec<Server>) -> Self {
         Servers {
             nats: Server::start_with(Kind::Nats, free_port(), Vec::new()),
             nats_peers: Vec::new(),
-            valkey: masters.remove(0),
-            valkey_peers: masters,
+            valkey: nodes.remove(0),
+            valkey_peers: nodes,
         }
+    }
+
+    /// The Valkey node listening on `port`.
+    pub fn valkey_node(&mut self, port: u16) -> &mut Server {
+        std::iter::once(&mut self.valkey)
+            .chain(self.valkey_peers.iter_mut())
+            .find(|node| node.port == port)
+            .expect("a node of the cluster")
+    }
+}
+
+/// `NODES` masters sharing the slots, each with `replicas` replicas, the masters first.
+fn start_valkey_cluster(replicas: usize, extra: &[&str]) -> Vec<Server> {
+    let mut args = vec![
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+    ];
+    args.extend(extra);
+    let nodes: Vec<Server> = (0..NODES * (1 + replicas))
+        .map(|_| {
+            let extra = args.iter().map(|a| (*a).to_owned()).collect();
+            Server::start_with(Kind::Valkey, free_cluster_port(), extra)
+        })
+        .collect();
+    let first = nodes[0].port;
+    for (index, master) in nodes[..NODES].iter().enumerate() {
+        let (start, end) = slot_range(index);
+        let _: () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(start)
+            .arg(end)
+            .query(&mut node_connection(master.port))
+            .expect("CLUSTER ADDSLOTSRANGE");
+    }
+    for node in &nodes[1..] {
+        let _: () = redis::cmd("CLUSTER")
+            .arg("MEET")
+            .arg("127.0.0.1")
+            .arg(node.port)
+            .query(&mut node_connection(first))
+            .expect("CLUSTER MEET");
+    }
+    let known = format!("cluster_known_nodes:{}", nodes.len());
+    for node in &nodes {
+        let mut conn = node_connection(node.port);
+        until_sync("every node to know the others", || {
+            let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut conn).ok()?;
+            info.contains(&known).then_some(())
+        });
+    }
+    for (index, replica) in nodes[NODES..].iter().enumerate() {
+        let master = &nodes[index % NODES];
+        let master_id: String = redis::cmd("CLUSTER")
+            .arg("MYID")
+            .query(&mut node_connection(master.port))
+            .expect("CLUSTER MYID");
+        let mut conn = node_connection(replica.port);
+        // A node learns the others' roles over the bus a moment after it knows them.
+        until_sync("a replica attached to its master", || {
+            redis::cmd("CLUSTER")
+                .arg("REPLICATE")
+                .arg(&master_id)
+                .query::<()>(&mut conn)
+                .ok()
+        });
+    }
+    for node in &nodes {
+        let mut conn = node_connection(node.port);
+        until_sync("the cluster ok, every replica in sync", || {
+            let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut conn).ok()?;
+            let ok = info.contains("cluster_state:ok");
+            (ok && role(node.port).is_some_and(|r| r.in_sync(replicas))).then_some(())
+        });
+    }
+    nodes
+}
+
+/// What a Valkey node says it is (`ROLE`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A master, with how many replicas are attached.
+    Master { replicas: usize },
+    /// A replica of the master on `master_port`, `synced` once its link is up.
+    Replica { master_port: u16, synced: bool },
+}
+
+impl Role {
+    /// A master with `replicas` replicas, or a replica whose link is up.
+    fn in_sync(&self, replicas: usize) -> bool {
+        match self {
+            Role::Master { replicas: attached } => *attached == replicas,
+            Role::Replica { synced, .. } => *synced,
+        }
+    }
+}
+
+/// The role of the node on `port`, if it answers.
+pub fn role(port: u16) -> Option<Role> {
+    let mut conn = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+        .ok()?
+        .get_connection_with_timeout(Duration::from_secs(1))
+        .ok()?;
+    let role: redis::Value = redis::cmd("ROLE").query(&mut conn).ok()?;
+    let redis::Value::Array(parts) = role else {
+        return None;
+    };
+    let text = |value: &redis::Value| redis::from_redis_value_ref::<String>(value).ok();
+    match text(parts.first()?)?.as_str() {
+        "master" => {
+            let replicas: Vec<redis::Value> = redis::from_redis_value_ref(parts.get(2)?).ok()?;
+            Some(Role::Master {
+                replicas: replicas.len(),
+            })
+        }
+        "slave" => Some(Role::Replica {
+            master_port: redis::from_redis_value_ref(parts.get(2)?).ok()?,
+            synced: text(parts.get(3)?)? == "connected",
+        }),
+        _ => None,
+    }
+}
+
+/// The port of the master that serves `key`'s slot, as the node on `port` sees it.
+pub fn master_of(port: u16, key: &str) -> u16 {
+    let mut conn = node_connection(port);
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query(&mut conn)
+        .expect("CLUSTER KEYSLOT");
+    // [[start, end, [ip, port, id, ...], replicas...], ...]
+    let ranges: Vec<(u16, u16, (String, u16))> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query::<Vec<redis::Value>>(&mut conn)
+        .expect("CLUSTER SLOTS")
+        .into_iter()
+        .filter_map(|range| {
+            let redis::Value::Array(parts) = range else {
+                return None;
+            };
+            let bound = |i: usize| redis::from_redis_value_ref(parts.get(i)?).ok();
+            let master: Vec<redis::Value> = redis::from_redis_value_ref(parts.get(2)?).ok()?;
+            let host = redis::from_redis_value_ref(master.first()?).ok()?;
+            let port = redis::from_redis_value_ref(master.get(1)?).ok()?;
+            Some((bound(0)?, bound(1)?, (host, port)))
+        })
+        .collect();
+    ranges
+        .into_iter()
+        .find(|(start, end, _)| (*start..=*end).contains(&slot))
+        .map(|(_, _, (_, port))| port)
+        .expect("a master for the slot")
+}
+
+/// Looks at `probe` every 25 ms until it returns `Some` (at most 30 s), before the test's
+/// runtime has anything else to run.
+fn until_sync<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

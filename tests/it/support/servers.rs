@@ -30,7 +30,7 @@ pub fn shared() -> &'static Servers {
 
 /// A NATS server and a Valkey server; with `nats_peers`, `nats` is the first node of a
 /// JetStream cluster, and with `valkey_peers`, `valkey` is the first master of a Valkey
-/// Cluster.
+/// Cluster (the other masters follow it in `valkey_peers`, then the replicas, if any).
 pub struct Servers {
     pub nats: Server,
     pub nats_peers: Vec<Server>,
@@ -72,7 +72,8 @@ impl Servers {
             .collect()
     }
 
-    /// The Valkey URL, or a comma-separated list of every master's.
+    /// The Valkey URL, or a comma-separated list of every cluster node's (replicas too: any
+    /// node tells the client where the slots are).
     pub fn valkey_url(&self) -> String {
         std::iter::once(&self.valkey)
             .chain(&self.valkey_peers)
