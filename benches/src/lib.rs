@@ -78,8 +78,9 @@ pub async fn run(mut options: Options) -> anyhow::Result<Report> {
         memory.push(role.as_str(), mib(*bytes), vec![part.clone()]);
     }
     report.tables.push(memory);
-    if !stage.cpu.rows.is_empty() {
-        report.tables.push(stage.cpu.clone());
+    if !stage.cpu.is_empty() {
+        report.tables.push(stage.cpu.cores.clone());
+        report.tables.push(stage.cpu.per_operation.clone());
     }
     report.notes.extend(judge(&figures, &stage.memory));
     Ok(report)

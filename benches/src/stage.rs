@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::options::Options;
 use crate::processes::{Launcher, RoleProcess, peak_of};
-use crate::report::Table;
 
 /// The stream the publish-only ceiling writes to (besides the participant's own).
 pub fn ceiling_stream(prefix: &str) -> String {
@@ -30,8 +29,8 @@ pub struct Stage {
     log_dir: PathBuf,
     /// `(part, role, peak RSS in bytes)`.
     pub memory: Vec<(String, String, u64)>,
-    /// CPU use of the metered cells.
-    pub cpu: Table,
+    /// CPU use of the metered cells, in cores and per operation.
+    pub cpu: crate::cpu::Tables,
 }
 
 impl Stage {
@@ -53,7 +52,7 @@ impl Stage {
             prefixes: Vec::new(),
             log_dir,
             memory: Vec::new(),
-            cpu: crate::cpu::table(),
+            cpu: crate::cpu::Tables::default(),
         })
     }
 
