@@ -121,6 +121,16 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Roles under `prefix`, started by `launcher`, whose work queue is in `jetstream` (a
+    /// part with servers of its own makes its deployments here).
+    pub fn new(prefix: String, launcher: Launcher, jetstream: jetstream::Context) -> Self {
+        Self {
+            prefix,
+            launcher,
+            jetstream,
+        }
+    }
+
     /// Jobs in the work queue not yet done: `num_pending + num_ack_pending` of the workers'
     /// consumer.
     pub async fn backlog(&self) -> anyhow::Result<u64> {
