@@ -233,3 +233,26 @@ fn machine() -> (u64, u64) {
     let idle = values.get(3).unwrap_or(&0) + values.get(4).unwrap_or(&0);
     (total.saturating_sub(idle), total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_per_operation_divides_each_group_by_the_operations() {
+        let usage = Usage {
+            seconds: BTreeMap::from([("intake", 0.5), ("nats", 0.25)]),
+            busy: 1.5,
+            elapsed: 1.0,
+        };
+        assert_eq!(usage.micros_per("intake", 5_000), 100.0);
+        assert_eq!(usage.micros_per("worker", 5_000), 0.0);
+        let row = usage.per_operation_row("cell", 5_000);
+        assert_eq!(row.value, 150.0);
+        assert_eq!(row.cells[0], "5000");
+        // Cores: intake 0.5 of 1.5 busy; "other" is what no group used.
+        let row = usage.cores_row("cell");
+        assert_eq!(row.value, 1.5);
+        assert_eq!(row.cells.last().map(String::as_str), Some("0.75"));
+    }
+}

@@ -232,3 +232,20 @@ impl Clock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_microseconds_map_onto_the_bench_clock_both_ways() {
+        let clock = Clock {
+            instant: Instant::now(),
+            micros: 1_000_000,
+        };
+        let later = clock.instant(1_002_500);
+        assert_eq!(later - clock.instant, Duration::from_micros(2_500));
+        let earlier = clock.instant(999_000);
+        assert!(earlier <= clock.instant);
+    }
+}

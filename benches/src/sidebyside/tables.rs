@@ -182,3 +182,22 @@ fn figure(value: f64) -> String {
         format!("{value:.2}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(Vec::new()), 0.0);
+    }
+
+    #[test]
+    fn figures_keep_about_three_significant_digits() {
+        assert_eq!(figure(3424.4), "3424");
+        assert_eq!(figure(46.25), "46.2");
+        assert_eq!(figure(0.214), "0.21");
+    }
+}
