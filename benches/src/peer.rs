@@ -69,11 +69,13 @@ impl Peer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let workers = (0..workers)
-            .map(|_| {
+            .map(|index| {
                 let mut command = Command::new(bin);
                 command
                     .args(["--redis-url", redis_url, "worker", "--concurrency"])
-                    .arg(concurrency.to_string());
+                    .arg(concurrency.to_string())
+                    .arg("--name")
+                    .arg(format!("bulk-import-worker-{index}"));
                 RoleProcess::spawn("apalis-peer worker", command, log_dir)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

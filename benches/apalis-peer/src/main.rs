@@ -35,6 +35,9 @@ enum Role {
         /// Tasks run at once.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// The worker's name in apalis-redis: each running worker needs its own.
+        #[arg(long, default_value = "bulk-import-worker")]
+        name: String,
     },
 }
 
@@ -64,8 +67,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("serve: listening on {addr}");
             apalis_peer::intake::run(listener, storage, redis, terminated()).await
         }
-        Role::Worker { concurrency } => {
-            apalis_peer::worker::run(redis, cli.settings, concurrency, terminated()).await
+        Role::Worker { concurrency, name } => {
+            apalis_peer::worker::run(redis, cli.settings, &name, concurrency, terminated()).await
         }
     }
 }

@@ -13,17 +13,19 @@ use apalis_redis::{ConnectionManager, RedisStorage};
 
 use crate::store::{BulkImport, Settings, entity_key, now_micros, progress_key};
 
-/// Runs one worker of `concurrency` slots until `shutdown` resolves.
+/// Runs one worker of `concurrency` slots until `shutdown` resolves. apalis-redis refuses
+/// a second running worker of the same `name`.
 pub async fn run(
     redis: ConnectionManager,
     settings: Settings,
+    name: &str,
     concurrency: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let backend = RedisStorage::<BulkImport>::new(redis.clone())
         .with_config(settings.config())
         .poll_with_interval(settings.poll());
-    WorkerBuilder::new("bulk-import-worker")
+    WorkerBuilder::new(name)
         .backend(backend)
         .parallelize(tokio::spawn)
         .concurrency(concurrency)
