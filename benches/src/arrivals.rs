@@ -3,6 +3,7 @@
 //! for it (a small import can complete before its `202` is read), so both orders work.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -18,19 +19,45 @@ enum Slot {
     Arrived(Instant),
 }
 
-#[derive(Default)]
-struct Inner {
-    slots: HashMap<Uuid, Slot>,
+struct Inner<K> {
+    slots: HashMap<K, Slot>,
     count: u64,
     first: Option<Instant>,
     last: Option<Instant>,
 }
 
-/// Arrival times by operation id, handed to whoever waits for them; also how many arrived
-/// and when the first and the last did.
-#[derive(Clone, Default)]
-pub struct Arrivals {
-    inner: Arc<Mutex<Inner>>,
+impl<K> Default for Inner<K> {
+    fn default() -> Self {
+        Self {
+            slots: HashMap::new(),
+            count: 0,
+            first: None,
+            last: None,
+        }
+    }
+}
+
+/// Arrival times by operation id (a UUID for the participant, the peer's own string
+/// otherwise), handed to whoever waits for them; also how many arrived and when the first
+/// and the last did.
+pub struct Arrivals<K = Uuid> {
+    inner: Arc<Mutex<Inner<K>>>,
+}
+
+impl<K> Default for Arrivals<K> {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+        }
+    }
+}
+
+impl<K> Clone for Arrivals<K> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 /// How many arrived since the last clear, and over which span.
@@ -53,9 +80,9 @@ impl Tally {
     }
 }
 
-impl Arrivals {
+impl<K: Eq + Hash> Arrivals<K> {
     /// Records that `id` arrived `at`.
-    pub fn arrive(&self, id: Uuid, at: Instant) {
+    pub fn arrive(&self, id: K, at: Instant) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -77,7 +104,7 @@ impl Arrivals {
     }
 
     /// Resolves to the arrival time of `id`, at once if it has arrived.
-    pub fn wait(&self, id: Uuid) -> oneshot::Receiver<Instant> {
+    pub fn wait(&self, id: K) -> oneshot::Receiver<Instant> {
         let (sender, receiver) = oneshot::channel();
         if let Ok(mut inner) = self.inner.lock() {
             let slots = &mut inner.slots;

@@ -2,32 +2,71 @@
 //! processes, of every `nats-server` and `valkey-server`/`redis-server` on the machine
 //! (from `/proc/<pid>/stat`), against the machine's busy ticks (`/proc/stat`); what is left
 //! is "other" (the kernel's share of networking shows up in the processes' system time).
+//! Each cell is a row of cores used and a row of CPU time per operation.
 
 use std::collections::BTreeMap;
+
+use tokio::time::Instant;
 
 use crate::processes::RoleProcess;
 use crate::report::{Row, Table};
 
-/// The groups in the order of the table's columns.
+/// The groups in the order of the tables' columns.
 const GROUPS: [&str; 6] = ["bench", "intake", "worker", "dispatcher", "nats", "valkey"];
+/// Their headers (after the cell and the headline).
+const HEADERS: [&str; 6] = [
+    "bench",
+    "intake",
+    "workers",
+    "dispatcher",
+    "nats-server",
+    "valkey/redis",
+];
 
-/// A table of CPU use, in cores, one row per metered cell.
-pub fn table() -> Table {
-    Table::new(
-        "CPU used during the cells, in cores (the machine has `nproc` of them)",
-        &[
-            "cell",
-            "busy",
-            "bench",
-            "intake",
-            "workers",
-            "dispatcher",
-            "nats-server",
-            "valkey/redis",
-            "other",
-        ],
-    )
-    .with_headline(crate::report::two_decimals)
+/// The two CPU tables of a run: cores used during each cell, and CPU time per operation of
+/// each process group, one row per metered cell in both.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub cores: Table,
+    pub per_operation: Table,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        let mut cores = vec!["cell", "busy"];
+        cores.extend(HEADERS);
+        cores.push("other");
+        let mut per_operation = vec!["cell", "all, µs", "operations"];
+        per_operation.extend(HEADERS);
+        Self {
+            cores: Table::new(
+                "CPU used during the cells, in cores (the machine has `nproc` of them)",
+                &cores,
+            )
+            .with_headline(crate::report::two_decimals),
+            per_operation: Table::new(
+                "CPU per operation during the cells, µs of each process group (user + system)",
+                &per_operation,
+            )
+            .with_headline(crate::report::rate),
+        }
+    }
+}
+
+impl Tables {
+    /// Adds the row of `cell` to both tables; `operations` is what the cell did while it
+    /// was metered (imports accepted, operations completed, webhooks delivered, POSTs
+    /// answered), warm-up included, as the meter was.
+    pub fn record(&mut self, cell: &str, usage: &Usage, operations: u64) {
+        self.cores.rows.push(usage.cores_row(cell));
+        self.per_operation
+            .rows
+            .push(usage.per_operation_row(cell, operations));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cores.rows.is_empty()
+    }
 }
 
 /// Ticks at the start of a cell.
@@ -36,17 +75,35 @@ pub struct Meter {
     start: BTreeMap<&'static str, u64>,
     busy: u64,
     total: u64,
+    began: Instant,
+}
+
+/// What a metered span used: CPU seconds of each group, of the whole machine, and the
+/// span's length.
+#[derive(Clone, Debug)]
+pub struct Usage {
+    /// CPU seconds (user + system) by group.
+    pub seconds: BTreeMap<&'static str, f64>,
+    /// CPU seconds of the whole machine that were busy.
+    pub busy: f64,
+    /// The span, in seconds of the wall clock.
+    pub elapsed: f64,
 }
 
 impl Meter {
-    /// Starts metering the bench, the servers and `roles` (each a group name and its
-    /// processes).
+    /// Starts metering the bench, every NATS and Valkey server on the machine, and `roles`
+    /// (each a group name and its processes).
     pub fn start(roles: &[(&'static str, &[RoleProcess])]) -> Self {
         let mut pids = vec![("bench", std::process::id())];
         for (group, processes) in roles {
             pids.extend(processes.iter().filter_map(|p| Some((*group, p.pid()?))));
         }
         pids.extend(servers());
+        Self::of(pids)
+    }
+
+    /// Starts metering exactly these processes, each under its group's name.
+    pub fn of(pids: Vec<(&'static str, u32)>) -> Self {
         let (busy, total) = machine();
         let start = ticks(&pids);
         Self {
@@ -54,32 +111,71 @@ impl Meter {
             start,
             busy,
             total,
+            began: Instant::now(),
         }
     }
 
-    /// The row of the cell named `cell`: cores used by each group since the start.
-    pub fn finish(self, cell: &str) -> Row {
+    /// What each group used since the start.
+    pub fn finish(self) -> Usage {
         let (busy, total) = machine();
         let end = ticks(&self.pids);
+        let elapsed = self.began.elapsed().as_secs_f64().max(f64::EPSILON);
         let cpus = std::thread::available_parallelism().map_or(1, usize::from) as f64;
-        // Elapsed time in ticks of one CPU.
-        let elapsed = (total.saturating_sub(self.total) as f64 / cpus).max(1.0);
-        let cores = |ticks: u64| ticks as f64 / elapsed;
-        let mut cells = Vec::new();
-        let mut accounted = 0;
-        for group in GROUPS {
-            let used = end
-                .get(group)
-                .unwrap_or(&0)
-                .saturating_sub(*self.start.get(group).unwrap_or(&0));
-            accounted += used;
-            cells.push(format!("{:.2}", cores(used)));
+        // Ticks of all CPUs together over the span: the machine's clock of ticks.
+        let span = (total.saturating_sub(self.total) as f64).max(1.0);
+        let seconds = |ticks: u64| ticks as f64 / span * cpus * elapsed;
+        let used = end
+            .iter()
+            .map(|(group, ticks)| {
+                let before = self.start.get(group).copied().unwrap_or(0);
+                (*group, seconds(ticks.saturating_sub(before)))
+            })
+            .collect();
+        Usage {
+            seconds: used,
+            busy: seconds(busy.saturating_sub(self.busy)),
+            elapsed,
         }
-        let busy = busy.saturating_sub(self.busy);
-        cells.push(format!("{:.2}", cores(busy.saturating_sub(accounted))));
+    }
+}
+
+impl Usage {
+    /// CPU seconds of `group` (0 when nothing of it was metered).
+    pub fn of(&self, group: &str) -> f64 {
+        self.seconds.get(group).copied().unwrap_or(0.0)
+    }
+
+    /// Microseconds of CPU of `group` per operation.
+    pub fn micros_per(&self, group: &str, operations: u64) -> f64 {
+        self.of(group) * 1e6 / operations.max(1) as f64
+    }
+
+    fn cores_row(&self, cell: &str) -> Row {
+        let cores = |seconds: f64| seconds / self.elapsed;
+        let mut cells: Vec<String> = GROUPS
+            .iter()
+            .map(|group| format!("{:.2}", cores(self.of(group))))
+            .collect();
+        let accounted: f64 = self.seconds.values().sum();
+        cells.push(format!("{:.2}", cores((self.busy - accounted).max(0.0))));
         Row {
             case: cell.to_owned(),
-            value: cores(busy),
+            value: cores(self.busy),
+            cells,
+        }
+    }
+
+    fn per_operation_row(&self, cell: &str, operations: u64) -> Row {
+        let mut cells = vec![operations.to_string()];
+        cells.extend(
+            GROUPS
+                .iter()
+                .map(|group| format!("{:.0}", self.micros_per(group, operations))),
+        );
+        let all: f64 = GROUPS.iter().map(|g| self.micros_per(g, operations)).sum();
+        Row {
+            case: cell.to_owned(),
+            value: all,
             cells,
         }
     }
@@ -136,4 +232,27 @@ fn machine() -> (u64, u64) {
     let total: u64 = values.iter().take(8).sum();
     let idle = values.get(3).unwrap_or(&0) + values.get(4).unwrap_or(&0);
     (total.saturating_sub(idle), total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_per_operation_divides_each_group_by_the_operations() {
+        let usage = Usage {
+            seconds: BTreeMap::from([("intake", 0.5), ("nats", 0.25)]),
+            busy: 1.5,
+            elapsed: 1.0,
+        };
+        assert_eq!(usage.micros_per("intake", 5_000), 100.0);
+        assert_eq!(usage.micros_per("worker", 5_000), 0.0);
+        let row = usage.per_operation_row("cell", 5_000);
+        assert_eq!(row.value, 150.0);
+        assert_eq!(row.cells[0], "5000");
+        // Cores: intake 0.5 of 1.5 busy; "other" is what no group used.
+        let row = usage.cores_row("cell");
+        assert_eq!(row.value, 1.5);
+        assert_eq!(row.cells.last().map(String::as_str), Some("0.75"));
+    }
 }

@@ -53,7 +53,7 @@ struct Cells<'a> {
     completions: Completions,
     window: Window,
     table: Table,
-    cpu: Vec<Row>,
+    cpu: crate::cpu::Tables,
 }
 
 pub async fn run(
@@ -76,7 +76,7 @@ pub async fn run(
             warmup: options.warmup(),
             measured: options.measured(),
         },
-        cpu: Vec::new(),
+        cpu: crate::cpu::Tables::default(),
         table: Table::new(
             "End to end: accept → completed",
             &[
@@ -161,7 +161,12 @@ pub async fn run(
     }
     intake.stop().await;
     report.tables.push(cells.table);
-    stage.cpu.rows.append(&mut cells.cpu);
+    stage.cpu.cores.rows.append(&mut cells.cpu.cores.rows);
+    stage
+        .cpu
+        .per_operation
+        .rows
+        .append(&mut cells.cpu.per_operation.rows);
     report.notes.push(format!(
         "End to end: `participant worker --concurrency {concurrency}`; accept → completed is from \
          sending the POST to the `completed` event's arrival on a core NATS subscription; \
@@ -202,7 +207,8 @@ impl Cells<'_> {
             load::closed_loop(callers, self.window),
             sample_backlog(self.deployment, until)
         );
-        self.cpu.push(meter.finish(&format!("e2e: {name}")));
+        let usage = meter.finish();
+        self.cpu.record(&format!("e2e: {name}"), &usage, stats.all);
         self.finish(name, items, &stats, backlog).await?;
         Ok(stats)
     }
@@ -221,7 +227,8 @@ impl Cells<'_> {
             load::paced(callers, per_second, self.window),
             sample_backlog(self.deployment, until)
         );
-        self.cpu.push(meter.finish(&format!("e2e: {name}")));
+        let usage = meter.finish();
+        self.cpu.record(&format!("e2e: {name}"), &usage, stats.all);
         self.finish(name, 10, &stats, backlog).await?;
         Ok(stats)
     }

@@ -65,10 +65,11 @@ pub async fn run(stage: &mut Stage, report: &mut Report) -> anyhow::Result<()> {
     let before = EdgeFigures::scrape(&base).await?;
     let meter = Meter::start(&[("intake", std::slice::from_ref(&intake))]);
     let alone = burst(&base, tenant, connections, "alone", window).await?;
-    stage
-        .cpu
-        .rows
-        .push(meter.finish("hostile part: the normal burst alone"));
+    stage.cpu.record(
+        "hostile part: the normal burst alone",
+        &meter.finish(),
+        alone.all,
+    );
     intake.check_running()?;
     let after_alone = EdgeFigures::scrape(&base).await?;
     let case = "normal burst alone".to_owned();
@@ -86,7 +87,7 @@ pub async fn run(stage: &mut Stage, report: &mut Report) -> anyhow::Result<()> {
     );
     let beside = beside?;
     let cell = format!("hostile part: the normal burst beside {idle} idle + {slowloris} slowloris");
-    stage.cpu.rows.push(meter.finish(&cell));
+    stage.cpu.record(&cell, &meter.finish(), beside.all);
     let after_crowd = EdgeFigures::scrape(&base).await?;
     let crowd_cut = crowd.cut_off();
     stage.note_memory("hostile clients", "intake", std::slice::from_ref(&intake));
@@ -105,10 +106,11 @@ pub async fn run(stage: &mut Stage, report: &mut Report) -> anyhow::Result<()> {
 
     let meter = Meter::start(&[("intake", std::slice::from_ref(&intake))]);
     let again = burst(&base, tenant, connections, "again", window).await?;
-    stage
-        .cpu
-        .rows
-        .push(meter.finish("hostile part: the normal burst alone again"));
+    stage.cpu.record(
+        "hostile part: the normal burst alone again",
+        &meter.finish(),
+        again.all,
+    );
     intake.check_running()?;
     let after_again = EdgeFigures::scrape(&base).await?;
     let case = "normal burst alone again, the crowd gone".to_owned();

@@ -68,10 +68,8 @@ pub async fn run(
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let meter = Meter::start(&[("intake", std::slice::from_ref(&intake))]);
             let stats = load::closed_loop(callers, window).await;
-            if count == most {
-                let cell = format!("intake part: {name}, {count} connections");
-                stage.cpu.rows.push(meter.finish(&cell));
-            }
+            let cell = format!("intake part: {name}, {count} connections");
+            stage.cpu.record(&cell, &meter.finish(), stats.all);
             intake.check_running()?;
             eprintln!("intake: {name}, {count} connections: {:.0}/s", stats.rate());
             if count == most {

@@ -12,7 +12,10 @@
 //! - [`ceilings`] and [`receiver`]: servers in this process (publish-only and no-I/O
 //!   ceilings, the webhook receiver) and the bare signed POST.
 //! - [`crowd`]: idle and slowloris connections held open against the intake.
-//! - [`intake`], [`e2e`], [`webhooks`], [`hostile`]: the four parts; [`report`]: the tables.
+//! - [`servers`]: `nats-server` and `redis-server` processes of a part's own;
+//!   [`peer`]: the apalis peer's processes and how the bench learns its completions.
+//! - [`intake`], [`e2e`], [`webhooks`], [`hostile`], [`sidebyside`]: the five parts;
+//!   [`report`]: the tables.
 
 pub mod arrivals;
 pub mod ceilings;
@@ -23,9 +26,12 @@ pub mod hostile;
 pub mod intake;
 pub mod load;
 pub mod options;
+pub mod peer;
 pub mod processes;
 pub mod receiver;
 pub mod report;
+pub mod servers;
+pub mod sidebyside;
 pub mod stage;
 pub mod submit;
 pub mod webhooks;
@@ -58,10 +64,15 @@ pub struct Figures {
 }
 
 /// Runs the parts the options ask for, then removes every stream and key the run made
-/// (also when a part failed).
+/// (also when a part failed). The side-by-side part needs no servers of the caller's: it
+/// starts its own and stops them at the end.
 pub async fn run(mut options: Options) -> anyhow::Result<Report> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    options.participant_bin = locate(&options.participant_bin)?;
+    options.participant_bin = locate(&options.participant_bin, "participant")?;
+    if options.runs(Part::Sidebyside) {
+        options.side.peer_bin = locate(&options.side.peer_bin, "apalis-peer")?;
+        return sidebyside::run(&options).await;
+    }
     let mut stage = Stage::new(options).await?;
     let mut report = Report::default();
     let mut figures = Figures::default();
@@ -78,8 +89,9 @@ pub async fn run(mut options: Options) -> anyhow::Result<Report> {
         memory.push(role.as_str(), mib(*bytes), vec![part.clone()]);
     }
     report.tables.push(memory);
-    if !stage.cpu.rows.is_empty() {
-        report.tables.push(stage.cpu.clone());
+    if !stage.cpu.is_empty() {
+        report.tables.push(stage.cpu.cores.clone());
+        report.tables.push(stage.cpu.per_operation.clone());
     }
     report.notes.extend(judge(&figures, &stage.memory));
     Ok(report)
@@ -107,7 +119,7 @@ async fn parts(
 
 /// The binary as given, or relative to the workspace root when the working directory has
 /// no such file.
-fn locate(bin: &Path) -> anyhow::Result<PathBuf> {
+fn locate(bin: &Path, package: &str) -> anyhow::Result<PathBuf> {
     if bin.is_file() {
         return Ok(bin.to_path_buf());
     }
@@ -116,7 +128,7 @@ fn locate(bin: &Path) -> anyhow::Result<PathBuf> {
         return Ok(from_root);
     }
     anyhow::bail!(
-        "no participant binary at {}; build it with `cargo build --release -p participant`",
+        "no {package} binary at {}; build it with `cargo build --release -p {package}`",
         bin.display()
     )
 }

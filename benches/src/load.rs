@@ -39,6 +39,9 @@ pub struct Stats {
     pub histogram: Histogram<u64>,
     pub ok: u64,
     pub failed: u64,
+    /// Successful calls of the whole run, warm-up and calls that ended after the window
+    /// included: what the CPU metered over the run was spent on.
+    pub all: u64,
     pub measured: Duration,
 }
 
@@ -48,6 +51,7 @@ impl Stats {
             histogram: histogram(),
             ok: 0,
             failed: 0,
+            all: 0,
             measured,
         }
     }
@@ -72,6 +76,7 @@ impl Stats {
         let _ = self.histogram.add(&other.histogram);
         self.ok += other.ok;
         self.failed += other.failed;
+        self.all += other.all;
     }
 }
 
@@ -96,8 +101,9 @@ pub async fn closed_loop<C: Caller>(callers: Vec<C>, window: Window) -> Stats {
                 match outcome {
                     Some(sample) if sample.at >= begin && sample.at <= end => {
                         stats.record(sample.latency);
+                        stats.all += 1;
                     }
-                    Some(_) => {}
+                    Some(_) => stats.all += 1,
                     None => stats.failed += 1,
                 }
             }
@@ -129,8 +135,11 @@ pub async fn paced<C: Caller>(callers: Vec<C>, rate: f64, window: Window) -> Sta
                 }
                 tokio::time::sleep_until(due).await;
                 match caller.call(seq, due).await {
-                    Some(sample) if due >= begin => stats.record(sample.latency),
-                    Some(_) => {}
+                    Some(sample) if due >= begin => {
+                        stats.record(sample.latency);
+                        stats.all += 1;
+                    }
+                    Some(_) => stats.all += 1,
                     None => stats.failed += 1,
                 }
             }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 use shared::config::parse_duration;
 
 /// Load generator and ceilings for the participant; prints a markdown table.
@@ -26,7 +26,7 @@ pub struct Options {
     /// About a second per cell, one concurrency, one worker: a smoke test.
     #[arg(long)]
     pub quick: bool,
-    /// Run one part alone.
+    /// Run one part alone (`sidebyside` runs only when named here).
     #[arg(long, value_enum)]
     pub only: Option<Part>,
     /// Jobs one worker process runs at once (`--concurrency` of `participant worker`).
@@ -50,6 +50,45 @@ pub struct Options {
     /// `RUST_LOG` of the role processes (their logs go to files that are removed at the end).
     #[arg(long, default_value = "info")]
     pub role_log: String,
+    #[command(flatten)]
+    pub side: SideBySide,
+}
+
+/// The side-by-side part: the participant and the apalis peer, alternately, each on servers
+/// the part starts for it, driven by the same client.
+#[derive(Args, Clone, Debug)]
+pub struct SideBySide {
+    /// Imports each system gets in each run.
+    #[arg(long = "side-jobs", default_value_t = 20_000)]
+    pub jobs: u64,
+    /// Runs; each runs the participant, then the peer.
+    #[arg(long = "side-runs", default_value_t = 3)]
+    pub runs: usize,
+    /// Worker processes of each system.
+    #[arg(long = "side-workers", default_value_t = 1)]
+    pub workers: usize,
+    /// Slots of each worker process (`--concurrency` of both workers).
+    #[arg(long = "side-concurrency", default_value_t = 64)]
+    pub concurrency: u16,
+    /// Items per import.
+    #[arg(long = "side-items", default_value_t = 10)]
+    pub items: usize,
+    /// Keep-alive connections the imports are sent over.
+    #[arg(long = "side-clients", default_value_t = 64)]
+    pub clients: usize,
+    /// Imports per second, paced (open loop); 0 sends them as a burst (closed loop).
+    #[arg(long = "side-rate", default_value_t = 0.0)]
+    pub rate: f64,
+    /// The peer's release binary (`cargo build --release -p apalis-peer`).
+    #[arg(long, default_value = "target/release/apalis-peer")]
+    pub peer_bin: PathBuf,
+    /// The NATS server the part starts for the participant.
+    #[arg(long, default_value = "nats-server")]
+    pub nats_server_bin: PathBuf,
+    /// The Redis build the part starts twice: the participant's Valkey and the peer's Redis
+    /// (`valkey-server` works too).
+    #[arg(long, default_value = "redis-server")]
+    pub redis_server_bin: PathBuf,
 }
 
 /// One part of the benchmark.
@@ -63,12 +102,16 @@ pub enum Part {
     Webhooks,
     /// The intake's burst alone and beside thousands of idle and slowloris connections.
     Hostile,
+    /// The participant and the apalis peer (`apalis-peer`) side by side, each on servers of
+    /// its own; runs only when named.
+    Sidebyside,
 }
 
 impl Options {
     /// Whether `part` is to run.
     pub fn runs(&self, part: Part) -> bool {
-        self.only.is_none_or(|only| only == part)
+        self.only
+            .map_or(part != Part::Sidebyside, |only| only == part)
     }
 
     /// The measured time of one cell.

@@ -36,29 +36,16 @@ pub struct RoleProcess {
 impl Launcher {
     /// `participant <role> --nats-url .. --valkey-url .. --prefix .. <args>`, with `env`.
     pub fn spawn(&self, role: &str, args: &[String]) -> anyhow::Result<RoleProcess> {
-        let index = std::fs::read_dir(&self.log_dir).map_or(0, Iterator::count);
-        let log = self.log_dir.join(format!("{role}-{index}.log"));
-        let stderr =
-            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-        let child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        command
             .arg(role)
             .args(["--nats-url", &self.nats_url])
             .args(["--valkey-url", &self.valkey_url])
             .args(["--prefix", &self.prefix])
             .args(args)
             .envs(self.env.iter().map(|(name, value)| (name, value)))
-            .env("RUST_LOG", &self.rust_log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {} {role}", self.bin.display()))?;
-        Ok(RoleProcess {
-            role: role.to_owned(),
-            child,
-            log,
-        })
+            .env("RUST_LOG", &self.rust_log);
+        RoleProcess::spawn(&format!("participant {role}"), command, &self.log_dir)
     }
 
     /// An intake on a free port, once `/health/ready` answers `200`; returns its base URL.
@@ -88,16 +75,41 @@ impl Launcher {
 }
 
 impl RoleProcess {
+    /// Starts `command` as the process called `role`: no input, its standard error in a
+    /// log file of `log_dir` (its output discarded), killed if dropped.
+    pub fn spawn(role: &str, mut command: Command, log_dir: &Path) -> anyhow::Result<Self> {
+        let index = std::fs::read_dir(log_dir).map_or(0, Iterator::count);
+        let name: String = role
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let log = log_dir.join(format!("{name}-{index}.log"));
+        let stderr =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {role}"))?;
+        Ok(Self {
+            role: role.to_owned(),
+            child,
+            log,
+        })
+    }
+
     /// An error with the end of its log if the process has exited.
     pub fn check_running(&mut self) -> anyhow::Result<()> {
         match self.child.try_wait() {
             Ok(None) => Ok(()),
             Ok(Some(status)) => bail!(
-                "participant {} exited ({status}); its log:\n{}",
+                "{} exited ({status}); its log:\n{}",
                 self.role,
                 self.log_tail()
             ),
-            Err(error) => bail!("participant {}: {error}", self.role),
+            Err(error) => bail!("{}: {error}", self.role),
         }
     }
 

@@ -16,7 +16,6 @@ use uuid::Uuid;
 
 use crate::options::Options;
 use crate::processes::{Launcher, RoleProcess, peak_of};
-use crate::report::Table;
 
 /// The stream the publish-only ceiling writes to (besides the participant's own).
 pub fn ceiling_stream(prefix: &str) -> String {
@@ -33,8 +32,8 @@ pub struct Stage {
     log_dir: PathBuf,
     /// `(part, role, peak RSS in bytes)`.
     pub memory: Vec<(String, String, u64)>,
-    /// CPU use of the metered cells.
-    pub cpu: Table,
+    /// CPU use of the metered cells, in cores and per operation.
+    pub cpu: crate::cpu::Tables,
     /// With `--clusters`, the run's own clusters (their data goes with them).
     clusters: Option<loopback::Loopback>,
 }
@@ -72,7 +71,7 @@ impl Stage {
             prefixes: Vec::new(),
             log_dir,
             memory: Vec::new(),
-            cpu: crate::cpu::table(),
+            cpu: crate::cpu::Tables::default(),
             clusters,
         })
     }
@@ -148,6 +147,16 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Roles under `prefix`, started by `launcher`, whose jobs consumer is in `jetstream` (a
+    /// part with servers of its own makes its deployments here).
+    pub fn new(prefix: String, launcher: Launcher, jetstream: jetstream::Context) -> Self {
+        Self {
+            prefix,
+            launcher,
+            jetstream,
+        }
+    }
+
     /// Jobs not yet done: `num_pending + num_ack_pending` of the workers' consumer (of the
     /// events stream's `accepted` events).
     pub async fn backlog(&self) -> anyhow::Result<u64> {

@@ -28,6 +28,7 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 /// Submits imports of `items` items to one base URL over its own connection.
 pub struct Importer {
     client: reqwest::Client,
+    base: String,
     url: String,
     tenant: String,
     items: usize,
@@ -41,6 +42,7 @@ impl Importer {
     pub fn new(base_url: &str, tenant: Uuid, items: usize, tag: String) -> anyhow::Result<Self> {
         Ok(Self {
             client: client()?,
+            base: base_url.to_owned(),
             url: format!("{base_url}{IMPORT_PATH}"),
             tenant: tenant.to_string(),
             items,
@@ -64,6 +66,13 @@ impl Importer {
 
     /// The `seq`th import: its operation id once answered `202`, else `None`.
     pub async fn submit(&self, seq: u64) -> Option<Uuid> {
+        let id = self.submit_for_id(seq).await?;
+        Some(id.parse().unwrap_or_else(|_| Uuid::nil()))
+    }
+
+    /// The `seq`th import: the last segment of its `Location` once answered `202` (empty if
+    /// there was none), else `None`.
+    pub async fn submit_for_id(&self, seq: u64) -> Option<String> {
         let mut request = self
             .client
             .post(&self.url)
@@ -83,13 +92,27 @@ impl Importer {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit('/').next())
-            .and_then(|v| v.parse().ok());
+            .unwrap_or_default()
+            .to_owned();
         // Read the body to the end so the connection is reused.
         let _ = response.bytes().await;
-        if status != StatusCode::ACCEPTED {
+        (status == StatusCode::ACCEPTED).then_some(id)
+    }
+
+    /// `GET /api/operations/{id}` as this importer's tenant: the document if answered `200`.
+    pub async fn status(&self, id: &str) -> Option<serde_json::Value> {
+        let response = self
+            .client
+            .get(format!("{}/api/operations/{id}", self.base))
+            .header("x-tenant-id", &self.tenant)
+            .send()
+            .await
+            .ok()?;
+        if response.status() != StatusCode::OK {
+            let _ = response.bytes().await;
             return None;
         }
-        Some(id.unwrap_or_else(Uuid::nil))
+        response.json().await.ok()
     }
 
     fn body(&self, seq: u64) -> String {

@@ -103,10 +103,11 @@ pub async fn run(
     let mut dispatcher = deployment.launcher.spawn("dispatcher", &callbacks)?;
     let meter = Meter::start(&[("dispatcher", std::slice::from_ref(&dispatcher))]);
     let drained = until_delivered(&receiver.deliveries(), backlog).await;
-    stage
-        .cpu
-        .rows
-        .push(meter.finish("webhooks: a dispatcher draining a backlog (from its start)"));
+    stage.cpu.record(
+        "webhooks: a dispatcher draining a backlog (from its start)",
+        &meter.finish(),
+        drained.count,
+    );
     dispatcher.check_running()?;
     eprintln!("webhooks: backlog drained at {:.0}/s", drained.rate());
     table.push(
@@ -140,8 +141,7 @@ pub async fn run(
     let delivered = load::closed_loop(callers, window).await;
     stage
         .cpu
-        .rows
-        .push(meter.finish("webhooks: live deliveries"));
+        .record("webhooks: live deliveries", &meter.finish(), delivered.all);
     intake.check_running()?;
     dispatcher.check_running()?;
     eprintln!("webhooks: live {:.0} deliveries/s", delivered.rate());
@@ -157,8 +157,7 @@ pub async fn run(
     let bare = bare_posts(&receiver, secret, window).await?;
     stage
         .cpu
-        .rows
-        .push(meter.finish("webhooks: bare signed POST"));
+        .record("webhooks: bare signed POST", &meter.finish(), bare.all);
     eprintln!("webhooks: bare signed POST {:.0}/s", bare.rate());
     table.rows.push(row(
         &format!("bare signed POST, {DISPATCHER_CONCURRENCY} concurrent; latency of the POST"),
