@@ -59,25 +59,29 @@ pub struct Options {
 #[derive(Args, Clone, Debug)]
 pub struct SideBySide {
     /// Imports each system gets in each run.
-    #[arg(long = "side-jobs", default_value_t = 20_000)]
+    #[arg(id = "side_jobs", long = "side-jobs", default_value_t = 20_000)]
     pub jobs: u64,
     /// Runs; each runs the participant, then the peer.
-    #[arg(long = "side-runs", default_value_t = 3)]
+    #[arg(id = "side_runs", long = "side-runs", default_value_t = 3)]
     pub runs: usize,
     /// Worker processes of each system.
-    #[arg(long = "side-workers", default_value_t = 1)]
+    #[arg(id = "side_workers", long = "side-workers", default_value_t = 1)]
     pub workers: usize,
     /// Slots of each worker process (`--concurrency` of both workers).
-    #[arg(long = "side-concurrency", default_value_t = 64)]
+    #[arg(
+        id = "side_concurrency",
+        long = "side-concurrency",
+        default_value_t = 64
+    )]
     pub concurrency: u16,
     /// Items per import.
-    #[arg(long = "side-items", default_value_t = 10)]
+    #[arg(id = "side_items", long = "side-items", default_value_t = 10)]
     pub items: usize,
     /// Keep-alive connections the imports are sent over.
-    #[arg(long = "side-clients", default_value_t = 64)]
+    #[arg(id = "side_clients", long = "side-clients", default_value_t = 64)]
     pub clients: usize,
     /// Imports per second, paced (open loop); 0 sends them as a burst (closed loop).
-    #[arg(long = "side-rate", default_value_t = 0.0)]
+    #[arg(id = "side_rate", long = "side-rate", default_value_t = 0.0)]
     pub rate: f64,
     /// The peer's release binary (`cargo build --release -p apalis-peer`).
     #[arg(long, default_value = "target/release/apalis-peer")]
@@ -157,5 +161,16 @@ impl Options {
     /// Worker processes that serve the webhook part.
     pub fn webhook_workers(&self) -> usize {
         if self.quick { 1 } else { 2 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_is_declared_once() {
+        Options::command().debug_assert();
     }
 }
