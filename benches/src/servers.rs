@@ -76,6 +76,17 @@ impl Server {
         }
     }
 
+    /// Empties a Redis or Valkey server of this part's own (`FLUSHALL`), so that each run
+    /// starts from an empty store, as the first did.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        let client = redis::Client::open(self.url.as_str()).context("the Redis URL")?;
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        redis::cmd("FLUSHALL")
+            .query_async::<()>(&mut connection)
+            .await?;
+        Ok(())
+    }
+
     /// The server's pid, for the meter.
     pub fn pid(&self) -> anyhow::Result<u32> {
         self.process.pid().context("the server has exited")

@@ -104,9 +104,11 @@ async fn runs(options: &Options, run: &str, log_dir: &Path) -> anyhow::Result<Ve
             env: Vec::new(),
         };
         let outcome = participant(side, &servers, &nats, launcher, round).await?;
+        servers.valkey.flush().await?;
         report_progress(round, &outcome);
         outcomes.push(outcome);
         let outcome = peer(side, &servers, log_dir, round).await?;
+        servers.redis.flush().await?;
         report_progress(round, &outcome);
         outcomes.push(outcome);
     }
