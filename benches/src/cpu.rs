@@ -53,6 +53,17 @@ impl Default for Tables {
     }
 }
 
+/// The table of CPU per imported item, one row per import size.
+pub fn per_item_table() -> Table {
+    let mut headers = vec!["items per import", "all, µs per item", "items imported"];
+    headers.extend(HEADERS);
+    Table::new(
+        "CPU per imported item against the import's size, µs of each process group (one worker)",
+        &headers,
+    )
+    .with_headline(crate::report::two_decimals)
+}
+
 impl Tables {
     /// Adds the row of `cell` to both tables; `operations` is what the cell did while it
     /// was metered (imports accepted, operations completed, webhooks delivered, POSTs
@@ -148,6 +159,22 @@ impl Usage {
     /// Microseconds of CPU of `group` per operation.
     pub fn micros_per(&self, group: &str, operations: u64) -> f64 {
         self.of(group) * 1e6 / operations.max(1) as f64
+    }
+
+    /// The row of [`per_item_table`] for imports of `size` items, `items` imported in all.
+    pub fn per_item_row(&self, size: usize, items: u64) -> Row {
+        let per_item = |group: &str| format!("{:.2}", self.micros_per(group, items));
+        let all: f64 = GROUPS
+            .iter()
+            .map(|group| self.micros_per(group, items))
+            .sum();
+        let mut cells = vec![items.to_string()];
+        cells.extend(GROUPS.iter().map(|group| per_item(group)));
+        Row {
+            case: size.to_string(),
+            value: all,
+            cells,
+        }
     }
 
     fn cores_row(&self, cell: &str) -> Row {

@@ -2,7 +2,7 @@
 //! closed loops of 10- and 1,000-item imports, each submitter waiting for its operation's
 //! `completed` event before the next; then 10-item imports paced at half the sustained
 //! rate; then workers with a simulated per-item latency, to show throughput scale with
-//! worker count.
+//! worker count; last, one worker and imports of growing size, for the cost per item.
 
 use std::time::Duration;
 
@@ -54,6 +54,8 @@ struct Cells<'a> {
     window: Window,
     table: Table,
     cpu: crate::cpu::Tables,
+    /// CPU per imported item against the import's size.
+    per_item: Table,
 }
 
 pub async fn run(
@@ -77,6 +79,7 @@ pub async fn run(
             measured: options.measured(),
         },
         cpu: crate::cpu::Tables::default(),
+        per_item: crate::cpu::per_item_table(),
         table: Table::new(
             "End to end: accept → completed",
             &[
@@ -156,11 +159,27 @@ pub async fn run(
         "worker (largest)",
         &workers,
     );
+    for worker in workers.drain(..) {
+        worker.stop().await;
+    }
+
+    workers.extend(deployment.workers(1, 1, &plain).await?);
+    for items in options.import_sizes() {
+        let submitters = options.sized_submitters(items);
+        let name = format!("{items} items, 1 worker, closed loop of {submitters}");
+        let roles = [
+            ("intake", std::slice::from_ref(&intake)),
+            ("worker", &workers),
+        ];
+        cells.sized(&name, items, submitters, &roles).await?;
+        intake.check_running()?;
+    }
     for worker in workers {
         worker.stop().await;
     }
     intake.stop().await;
     report.tables.push(cells.table);
+    report.tables.push(cells.per_item);
     stage.cpu.cores.rows.append(&mut cells.cpu.cores.rows);
     stage
         .cpu
@@ -209,6 +228,31 @@ impl Cells<'_> {
         );
         let usage = meter.finish();
         self.cpu.record(&format!("e2e: {name}"), &usage, stats.all);
+        self.finish(name, items, &stats, backlog).await?;
+        Ok(stats)
+    }
+
+    /// A closed loop of `items`-item imports whose CPU is also counted per item.
+    async fn sized(
+        &mut self,
+        name: &str,
+        items: usize,
+        submitters: usize,
+        roles: &[(&'static str, &[RoleProcess])],
+    ) -> anyhow::Result<Stats> {
+        let label = format!("e{}", self.table.rows.len());
+        let callers = self.callers(items, submitters, &label)?;
+        let until = Instant::now() + self.window.warmup + self.window.measured;
+        let meter = Meter::start(roles);
+        let (stats, backlog) = tokio::join!(
+            load::closed_loop(callers, self.window),
+            sample_backlog(self.deployment, until)
+        );
+        let usage = meter.finish();
+        self.cpu.record(&format!("e2e: {name}"), &usage, stats.all);
+        self.per_item
+            .rows
+            .push(usage.per_item_row(items, stats.all * items as u64));
         self.finish(name, items, &stats, backlog).await?;
         Ok(stats)
     }

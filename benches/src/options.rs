@@ -47,6 +47,14 @@ pub struct Options {
     /// Worker process counts of the end-to-end cells, comma-separated (`1` with `--quick`).
     #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     pub workers: Vec<usize>,
+    /// Import sizes of the cost-per-item cells (one worker), comma-separated (`10,100` with
+    /// `--quick`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,100,1000,10000,100000"
+    )]
+    pub import_sizes: Vec<usize>,
     /// `RUST_LOG` of the role processes (their logs go to files that are removed at the end).
     #[arg(long, default_value = "info")]
     pub role_log: String,
@@ -150,6 +158,21 @@ impl Options {
         } else {
             self.workers.clone()
         }
+    }
+
+    /// Import sizes of the cost-per-item cells.
+    pub fn import_sizes(&self) -> Vec<usize> {
+        if self.quick {
+            vec![10, 100]
+        } else {
+            self.import_sizes.clone()
+        }
+    }
+
+    /// Closed-loop submitters of the cost-per-item cell of `items`: the slots of one worker
+    /// for small imports, fewer for large ones, so that about 200,000 items are in flight.
+    pub fn sized_submitters(&self, items: usize) -> usize {
+        (200_000 / items.max(1)).clamp(1, usize::from(self.worker_concurrency) * 2)
     }
 
     /// Closed-loop submitters for `workers` worker processes: twice their job slots, so
