@@ -78,9 +78,13 @@ async fn valkey_down_is_503_and_the_service_recovers_when_it_returns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn valkey_frozen_is_503_within_the_deadline() {
+async fn valkey_frozen_is_503_within_the_deadline_and_the_refused_creation_never_lands() {
     let servers = Servers::start(false);
     let app = spawn_app_with(&servers, Options::default()).await;
+    // One import first, so that Valkey has the creation script (a frozen creation then
+    // waits in Valkey whole, as under load, instead of failing with NOSCRIPT on the thaw).
+    let first = app.accepted(named_items("before", 2)).await;
+    app.until_terminal(first, Duration::from_secs(30)).await;
     servers.valkey.freeze();
     let started = Instant::now();
     let import = app
@@ -89,6 +93,44 @@ async fn valkey_frozen_is_503_within_the_deadline() {
     assert_unavailable(started, import).await;
     servers.valkey.thaw();
     app.until_ready().await;
+
+    // The refused creation was still queued in Valkey and runs on the thaw, after its
+    // deadline: its pending entry (sent first, in the same pipeline) lands, its record
+    // does not, so no operation the client was told failed will run.
+    let mut conn = app.valkey().await;
+    let pending = format!("{}:pending", app.prefix());
+    wait::until(
+        "the refused creation run by Valkey",
+        Duration::from_secs(10),
+        || {
+            let (mut conn, pending) = (conn.clone(), pending.clone());
+            async move {
+                let entries: u64 = redis::cmd("ZCARD")
+                    .arg(pending)
+                    .query_async(&mut conn)
+                    .await
+                    .ok()?;
+                (entries > 0).then_some(())
+            }
+        },
+    )
+    .await;
+    let record: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:op:*", app.prefix()))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS");
+    assert_eq!(
+        record,
+        [format!("{}:op:{{{first}}}", app.prefix())],
+        "only the import answered 202 has a record"
+    );
+    let listed = app.operations_list().await;
+    assert_eq!(
+        listed["operations"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use redis::{Script, ScriptInvocation};
+use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::lua::{self, Call};
 use super::record::{self, field};
 use super::{Store, StoreError};
+use crate::clock;
 use crate::contract::{OperationStatus, Workflow};
 use crate::event::EventKind;
 use crate::ids::{OperationId, TenantId};
@@ -133,6 +134,8 @@ impl Store {
             fields: &fields,
             items,
             index: single.then(|| self.index_entry(new.job.tenant_id(), id, new.created_millis)),
+            deadline_millis: clock::now_millis()
+                + i64::try_from(self.deadline.as_millis()).unwrap_or(i64::MAX),
         };
         let created = if single {
             #[cfg(feature = "fail-points")]
@@ -152,10 +155,13 @@ impl Store {
             let (created, replicated) = self.call_replicated(&create).await?;
             if let Err(not_replicated) = replicated {
                 // A failover could lose it: no `202` for it, and nothing left to run.
-                if created {
+                if created == Created::New {
                     self.uncreate_operation(id).await?;
                 }
                 return Err(not_replicated);
+            }
+            if created == Created::TooLate {
+                return Err(StoreError::Timeout(self.deadline));
             }
             #[cfg(feature = "fail-points")]
             crate::fail_point::reached(AFTER_RECORD);
@@ -169,8 +175,10 @@ impl Store {
             }
             created
         };
-        if !created {
-            return Ok(None);
+        match created {
+            Created::New => {}
+            Created::Existed => return Ok(None),
+            Created::TooLate => return Err(StoreError::Timeout(self.deadline)),
         }
 
         let hash: HashMap<String, String> = fields
@@ -253,10 +261,32 @@ struct Create<'a> {
     items: &'a [&'a RawValue],
     /// On a single server, the index entry written in the same step.
     index: Option<IndexEntry>,
+    /// Unix milliseconds after which the creation writes nothing (its caller has given up).
+    deadline_millis: i64,
+}
+
+/// What the create script did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Created {
+    New,
+    Existed,
+    /// It ran after its deadline and wrote nothing.
+    TooLate,
+}
+
+impl FromRedisValue for Created {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        match i64::from_redis_value(value)? {
+            1 => Ok(Self::New),
+            0 => Ok(Self::Existed),
+            -1 => Ok(Self::TooLate),
+            other => Err(lua::unknown("create", &other.to_string())),
+        }
+    }
 }
 
 impl Call for Create<'_> {
-    type Reply = bool;
+    type Reply = Created;
 
     fn script(&self) -> &'static Script {
         &lua::CREATE
@@ -272,6 +302,7 @@ impl Call for Create<'_> {
         invocation
             .arg(self.operation.to_string())
             .arg(self.index.as_ref().map_or("", |index| &index.bound))
+            .arg(self.deadline_millis)
             .arg(self.fields.len() * 2)
             .arg(self.fields)
             .arg(self.items.iter().map(|i| i.get()).collect::<Vec<_>>());
