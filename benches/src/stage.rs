@@ -139,7 +139,7 @@ impl Stage {
     }
 }
 
-/// The roles of one part and their work queue.
+/// The roles of one part and their jobs consumer.
 pub struct Deployment {
     pub prefix: String,
     pub launcher: Launcher,

@@ -174,9 +174,9 @@ async fn publish(state: &AppState, record: &Operation) -> Result<(), async_nats:
 /// The job may not be queued: end the operation as failed, so that nothing waits on it,
 /// and return true (answer `503`). If the job did reach JetStream after all, its worker
 /// finds the operation ended and drops it. When the operation cannot be failed because a
-/// worker has claimed it already (a PubAck was lost, not the job: in a JetStream cluster
-/// the events stream may lose its leader while the jobs stream keeps its own), return
-/// false: the operation runs, and a `503` would make the client submit it again.
+/// worker has claimed it already (the PubAck was lost, not the job: in a JetStream cluster
+/// the stream's leader may die between storing the event and answering), return false:
+/// the operation runs, and a `503` would make the client submit it again.
 async fn give_up(state: &AppState, operation: OperationId) -> bool {
     let deps = state.deps();
     let mut problem = Problem::new(

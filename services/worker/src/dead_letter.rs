@@ -2,8 +2,8 @@
 //! crashing or failing each time), unreadable, or failed for good. The job is copied to
 //! `<prefix>.deadletter.jobs.<operation>` with the reason and the number of deliveries,
 //! and its operation ends `failed` with a problem that says so; the runner then
-//! terminates the message, which removes it from the work queue. Each step is safe to
-//! repeat, so a crash in the middle is mended by the next delivery.
+//! terminates the message, so the workers' consumer never delivers it again. Each step is
+//! safe to repeat, so a crash in the middle is mended by the next delivery.
 
 use async_nats::jetstream;
 use shared::contract::Problem;
