@@ -99,7 +99,8 @@ async fn work<K: Kind>(
     }
 }
 
-/// An operation claimed by one delivery, beating meanwhile.
+/// An operation claimed by one delivery, and what its batches need (the heartbeat runs
+/// beside them).
 struct Running<'a, K> {
     ctx: &'a Context,
     kind: &'a K,
