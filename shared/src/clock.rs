@@ -18,6 +18,12 @@ pub fn rfc3339(millis: i64) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
+/// The unix-millisecond timestamp of an RFC 3339 one, as [`rfc3339`] writes them.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +31,14 @@ mod tests {
     #[test]
     fn writes_milliseconds_in_utc() {
         assert_eq!(rfc3339(1_771_236_300_123), "2026-02-16T10:05:00.123Z");
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        assert_eq!(
+            parse_rfc3339("2026-02-16T10:05:00.123Z"),
+            Some(1_771_236_300_123)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

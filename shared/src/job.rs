@@ -9,7 +9,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::context::{PublishAckFuture, PublishError};
 use serde::Deserialize;
 
-use crate::contract::headers;
+use crate::contract::{StatusDocument, headers};
 use crate::event::{Event, EventKind, EventPublisher};
 use crate::ids::{OperationId, TenantId};
 use crate::kind::OperationKind;
@@ -39,41 +39,37 @@ pub enum UnreadableJob {
     UnknownKind(String),
     #[error("a compensation that names no operation to undo")]
     NothingToUndo,
+    #[error("a timestamp that is not RFC 3339")]
+    Timestamp,
 }
 
 /// The part of an `accepted` event that a worker reads (serde skips the rest unparsed).
 #[derive(Deserialize)]
 struct Accepted {
-    operation: Named,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Named {
-    operation_id: OperationId,
-    tenant_id: TenantId,
-    kind: String,
-    #[serde(default)]
-    compensates: Option<OperationId>,
+    operation: StatusDocument,
 }
 
 impl Job {
-    /// The job that an `accepted` event's payload stands for.
-    pub fn from_accepted(payload: &[u8]) -> Result<Self, UnreadableJob> {
+    /// The job that an `accepted` event's payload stands for, and the operation as it was
+    /// accepted (which a claim brings up to date, so that the worker need not read the
+    /// whole record back).
+    pub fn from_accepted(payload: &[u8]) -> Result<(Self, Operation), UnreadableJob> {
         let Accepted { operation } = serde_json::from_slice(payload)?;
         let (operation_id, tenant_id) = (operation.operation_id, operation.tenant_id);
-        match OperationKind::parse(&operation.kind) {
-            Some(OperationKind::BulkImport) => Ok(Self::BulkImport {
+        let job = match OperationKind::parse(&operation.kind) {
+            Some(OperationKind::BulkImport) => Self::BulkImport {
                 operation_id,
                 tenant_id,
-            }),
-            Some(OperationKind::Compensation) => Ok(Self::Compensation {
+            },
+            Some(OperationKind::Compensation) => Self::Compensation {
                 operation_id,
                 tenant_id,
                 compensates: operation.compensates.ok_or(UnreadableJob::NothingToUndo)?,
-            }),
-            None => Err(UnreadableJob::UnknownKind(operation.kind)),
-        }
+            },
+            None => return Err(UnreadableJob::UnknownKind(operation.kind)),
+        };
+        let accepted = Operation::from_document(operation).ok_or(UnreadableJob::Timestamp)?;
+        Ok((job, accepted))
     }
 
     pub fn kind(&self) -> OperationKind {
@@ -140,7 +136,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn accepted(operation: serde_json::Value) -> Vec<u8> {
+    /// An `accepted` event of an operation document with `named` in it.
+    fn accepted(named: serde_json::Value) -> Vec<u8> {
+        let mut operation = json!({
+            "status": "accepted", "cancelRequested": false,
+            "progress": {"current": 0, "total": 1, "percentage": 0},
+            "result": null, "error": null, "orgId": null, "actorId": null,
+            "correlationId": "c", "attempt": 0, "createdAt": "2026-02-16T10:05:00.123Z",
+            "startedAt": null, "updatedAt": "2026-02-16T10:05:00.123Z", "completedAt": null,
+        });
+        for (name, value) in named.as_object().unwrap() {
+            operation[name] = value.clone();
+        }
         json!({"event": "accepted", "eventId": uuid::Uuid::nil(), "operation": operation})
             .to_string()
             .into_bytes()
@@ -156,18 +163,20 @@ mod tests {
         let import = accepted(
             json!({"operationId": id, "tenantId": tenant, "kind": crate::contract::KIND_BULK_IMPORT, "status": "accepted"}),
         );
+        let (job, operation) = Job::from_accepted(&import).unwrap();
         assert_eq!(
-            Job::from_accepted(&import).unwrap(),
+            job,
             Job::BulkImport {
                 operation_id: OperationId(id),
                 tenant_id: TenantId(tenant)
             }
         );
+        assert_eq!(operation.created_millis, 1_771_236_300_123);
         let undo = accepted(
             json!({"operationId": id, "tenantId": tenant, "kind": "compensation", "compensates": original}),
         );
         assert_eq!(
-            Job::from_accepted(&undo).unwrap().compensates(),
+            Job::from_accepted(&undo).unwrap().0.compensates(),
             Some(OperationId(original))
         );
     }
@@ -187,6 +196,13 @@ mod tests {
         assert!(matches!(
             Job::from_accepted(b"{not json"),
             Err(UnreadableJob::Malformed(_))
+        ));
+        let late = accepted(
+            json!({"operationId": id, "tenantId": tenant, "kind": crate::contract::KIND_BULK_IMPORT, "createdAt": "soon"}),
+        );
+        assert!(matches!(
+            Job::from_accepted(&late),
+            Err(UnreadableJob::Timestamp)
         ));
     }
 }

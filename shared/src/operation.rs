@@ -75,4 +75,93 @@ impl Operation {
             compensation: self.compensation.clone(),
         }
     }
+
+    /// The operation that a status document describes, as far as the document tells:
+    /// what it does not carry (the revision, the `traceparent`, the owning delivery) is
+    /// left empty. `None` when its kind is unknown or a timestamp is unreadable.
+    pub fn from_document(document: StatusDocument) -> Option<Self> {
+        Some(Self {
+            id: document.operation_id,
+            tenant: document.tenant_id,
+            kind: OperationKind::parse(&document.kind)?,
+            status: document.status,
+            cancel_requested: document.cancel_requested,
+            progress: document.progress,
+            result: document.result,
+            error: document.error,
+            workflow: document.workflow.unwrap_or_default(),
+            org: document.org_id,
+            actor: document.actor_id,
+            correlation: document.correlation_id,
+            attempt: document.attempt,
+            created_millis: clock::parse_rfc3339(&document.created_at)?,
+            started_millis: optional_millis(document.started_at.as_deref())?,
+            updated_millis: clock::parse_rfc3339(&document.updated_at)?,
+            completed_millis: optional_millis(document.completed_at.as_deref())?,
+            callback: document.callback,
+            compensates: document.compensates,
+            compensation: document.compensation,
+            revision: 0,
+            traceparent: None,
+            owner: None,
+        })
+    }
+}
+
+/// An optional timestamp: `Some(None)` when absent, `None` when unreadable.
+fn optional_millis(text: Option<&str>) -> Option<Option<i64>> {
+    text.map_or(Some(None), |text| clock::parse_rfc3339(text).map(Some))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::CallbackState;
+
+    #[test]
+    fn an_operation_reads_back_from_its_document_but_for_what_the_document_omits() {
+        let operation = Operation {
+            id: OperationId(uuid::Uuid::from_u128(1)),
+            tenant: TenantId(uuid::Uuid::from_u128(2)),
+            kind: OperationKind::BulkImport,
+            status: OperationStatus::Accepted,
+            cancel_requested: false,
+            progress: Progress::new(0, 10),
+            result: None,
+            error: None,
+            workflow: Workflow {
+                id: Some("wf".into()),
+                step: None,
+                name: Some("nightly".into()),
+            },
+            org: Some("org".into()),
+            actor: None,
+            correlation: "c-1".into(),
+            attempt: 0,
+            created_millis: 1_771_236_300_123,
+            started_millis: None,
+            updated_millis: 1_771_236_300_124,
+            completed_millis: None,
+            callback: Some(CallbackState {
+                status: "pending".into(),
+                attempts: 0,
+                last_error: None,
+            }),
+            compensates: None,
+            compensation: None,
+            revision: 0,
+            traceparent: None,
+            owner: None,
+        };
+        assert_eq!(
+            Operation::from_document(operation.document()),
+            Some(operation.clone())
+        );
+        let mut unknown = operation.document();
+        unknown.kind = "reindex".into();
+        assert_eq!(Operation::from_document(unknown), None);
+        let mut unreadable = operation.document();
+        unreadable.started_at = Some("soon".into());
+        assert_eq!(Operation::from_document(unreadable), None);
+    }
 }

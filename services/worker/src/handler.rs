@@ -46,8 +46,8 @@ impl Handler for Jobs {
     }
 
     async fn handle(&self, message: Arc<jetstream::Message>, delivery: Delivery) -> Outcome {
-        let job = match Job::from_accepted(&message.payload) {
-            Ok(job) => job,
+        let (job, accepted) = match Job::from_accepted(&message.payload) {
+            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%error, "unreadable job");
                 return Outcome::Permanent(Failure {
@@ -59,7 +59,7 @@ impl Handler for Jobs {
         };
         let metrics = &self.ctx.deps.metrics;
         metrics.jobs_in_flight.inc();
-        let outcome = kinds::run(&self.ctx, message, &job, delivery).await;
+        let outcome = kinds::run(&self.ctx, message, &job, accepted, delivery).await;
         metrics.jobs_in_flight.dec();
         outcome
     }

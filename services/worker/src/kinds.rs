@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_nats::jetstream;
 use shared::delivery::Delivery;
 use shared::job::Job;
+use shared::operation::Operation;
 use shared::runner::Outcome;
 
 use crate::bulk_import::BulkImport;
@@ -13,18 +14,19 @@ use crate::compensation::Compensation;
 use crate::context::Context;
 use crate::operation;
 
-/// Runs the operation of `job` for this delivery.
+/// Runs the operation of `job`, `accepted` as its `accepted` event describes it, for this
+/// delivery.
 pub async fn run(
     ctx: &Context,
     message: Arc<jetstream::Message>,
     job: &Job,
+    accepted: Operation,
     delivery: Delivery,
 ) -> Outcome {
-    let operation = job.operation_id();
     match *job {
         Job::BulkImport { tenant_id, .. } => {
             let kind = BulkImport { tenant: tenant_id };
-            operation::run(ctx, message, operation, delivery, &kind).await
+            operation::run(ctx, message, accepted, delivery, &kind).await
         }
         Job::Compensation {
             tenant_id,
@@ -35,7 +37,7 @@ pub async fn run(
                 tenant: tenant_id,
                 original: compensates,
             };
-            operation::run(ctx, message, operation, delivery, &kind).await
+            operation::run(ctx, message, accepted, delivery, &kind).await
         }
     }
 }

@@ -10,7 +10,6 @@ use async_nats::jetstream::{self, context::PublishAckFuture};
 use shared::clock;
 use shared::delivery::Delivery;
 use shared::event::{Event, EventKind};
-use shared::ids::OperationId;
 use shared::operation::Operation;
 use shared::runner::{Failure, Outcome};
 use shared::store::{Checkpoint, CheckpointOutcome, Claim};
@@ -24,15 +23,16 @@ use crate::kind::{Batch, BatchOutcome, JobError, Kind};
 /// Least time between two progress events of one operation.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
-/// Runs `operation`, of kind `kind`, for `delivery`; the outcome settles the message.
+/// Runs the operation `accepted` (as its `accepted` event describes it), of kind `kind`,
+/// for `delivery`; the outcome settles the message.
 pub async fn run<K: Kind>(
     ctx: &Context,
     message: Arc<jetstream::Message>,
-    operation: OperationId,
+    accepted: Operation,
     delivery: Delivery,
     kind: &K,
 ) -> Outcome {
-    match work(ctx, message, operation, delivery, kind).await {
+    match work(ctx, message, accepted, delivery, kind).await {
         Ok(outcome) => outcome,
         Err(JobError::Transient(error)) => Outcome::retry(error),
         Err(JobError::Permanent(failure)) => Outcome::Permanent(failure),
@@ -42,14 +42,15 @@ pub async fn run<K: Kind>(
 async fn work<K: Kind>(
     ctx: &Context,
     message: Arc<jetstream::Message>,
-    operation: OperationId,
+    accepted: Operation,
     delivery: Delivery,
     kind: &K,
 ) -> Result<Outcome, JobError> {
     let store = &ctx.deps.store;
+    let operation = accepted.id;
     let cancel = ctx.cancels.register(operation);
     let claim = store
-        .claim(operation, delivery, K::INPUT_BATCH, clock::now_millis())
+        .claim(accepted, delivery, K::INPUT_BATCH, clock::now_millis())
         .await?;
     let (record, items) = match claim {
         Claim::Run { record, items } => (*record, items),

@@ -137,19 +137,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::record::field;
 
     #[test]
     fn the_script_returns_the_checkpointed_fields_in_their_order() {
-        let lua = |name: &str| {
-            let (constant, _) = field::ALL
-                .iter()
-                .find(|(_, value)| *value == name)
-                .expect("a field");
-            format!("F.{}", constant.to_ascii_lowercase())
-        };
-        let read: Vec<String> = record::CHECKPOINTED.iter().map(|f| lua(f)).collect();
-        let hmget = format!("redis.call('HMGET', KEYS[1], {})", read.join(", "));
+        let hmget = lua::hmget_of(&record::CHECKPOINTED);
         assert!(
             include_str!("lua/checkpoint.lua").contains(&hmget),
             "checkpoint.lua must read {hmget}"

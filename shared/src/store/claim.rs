@@ -39,7 +39,11 @@ struct Start {
 }
 
 enum Started {
-    Run(Tagged),
+    /// The [`record::CLAIMED`] fields and the items from the checkpoint.
+    Run {
+        fields: Vec<Option<String>>,
+        items: Vec<String>,
+    },
     Terminal(Tagged),
     Stale,
     Duplicate,
@@ -67,10 +71,18 @@ impl Call for Start {
 
 impl FromRedisValue for Started {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let reply = Tagged::from_redis_value(value)?;
-        Ok(match reply.outcome.as_str() {
-            "run" => Self::Run(reply),
-            "terminal" => Self::Terminal(reply),
+        let (outcome, record, list): (String, Value, Vec<String>) =
+            FromRedisValue::from_redis_value(value)?;
+        Ok(match outcome.as_str() {
+            "run" => Self::Run {
+                fields: FromRedisValue::from_redis_value(record)?,
+                items: list,
+            },
+            "terminal" => Self::Terminal(Tagged {
+                outcome,
+                hash: FromRedisValue::from_redis_value(record)?,
+                list,
+            }),
             "stale" => Self::Stale,
             "duplicate" => Self::Duplicate,
             "missing" => Self::Missing,
@@ -80,17 +92,19 @@ impl FromRedisValue for Started {
 }
 
 impl Store {
-    /// Claims `operation` for `delivery`, returning up to `batch` items from its checkpoint.
-    /// A worker that holds the job proves it was queued, so the operation also leaves the
-    /// sweeper's pending set, sent at the same time (the two commands share the
+    /// Claims `accepted` (the operation as its `accepted` event describes it) for
+    /// `delivery`, returning the running operation and up to `batch` items from its
+    /// checkpoint. A worker that holds the job proves it was queued, so the operation also
+    /// leaves the sweeper's pending set, sent at the same time (the two commands share the
     /// connection's pipeline).
     pub async fn claim(
         &self,
-        operation: OperationId,
+        accepted: Operation,
         delivery: Delivery,
         batch: usize,
         now_millis: i64,
     ) -> Result<Claim, StoreError> {
+        let operation = accepted.id;
         let start = Start {
             operation,
             delivery,
@@ -101,9 +115,9 @@ impl Store {
         let (started, forgotten) = tokio::join!(self.call(&start), self.forget_pending(&claimed));
         forgotten?;
         Ok(match started? {
-            Started::Run(reply) => Claim::Run {
-                record: Box::new(record::parse(operation, &reply.hash, &[])?),
-                items: reply.list,
+            Started::Run { fields, items } => Claim::Run {
+                record: Box::new(record::claimed(accepted, delivery, &fields)?),
+                items,
             },
             Started::Terminal(reply) => Claim::Ended(Box::new(record::parse(
                 operation,
@@ -114,5 +128,19 @@ impl Store {
             Started::Duplicate => Claim::Duplicate,
             Started::Missing => Claim::Missing,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_returns_the_claimed_fields_in_their_order() {
+        let hmget = lua::hmget_of(&record::CLAIMED);
+        assert!(
+            include_str!("lua/start.lua").contains(&hmget),
+            "start.lua must read {hmget}"
+        );
     }
 }

@@ -83,6 +83,23 @@ pub static RELEASE_KEY: LazyLock<Script> =
 pub static RENEW_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/renew_key.lua")));
 
+/// `redis.call('HMGET', KEYS[1], F.status, ...)` of `fields`, as a script that reads them
+/// back in that order writes it.
+#[cfg(test)]
+pub fn hmget_of(fields: &[&str]) -> String {
+    let read: Vec<String> = fields
+        .iter()
+        .map(|value| {
+            let (constant, _) = field::ALL
+                .iter()
+                .find(|(_, known)| known == value)
+                .expect("a field");
+            format!("F.{}", constant.to_ascii_lowercase())
+        })
+        .collect();
+    format!("redis.call('HMGET', KEYS[1], {})", read.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

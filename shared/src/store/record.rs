@@ -189,6 +189,40 @@ pub fn advance(
     Ok(record)
 }
 
+/// The hash fields that a claim reads back: the [`CHECKPOINTED`] ones (a redelivery
+/// resumes from a checkpoint; a cancel may have been requested), then the one that only a
+/// claim writes, in the order [`claimed`] reads them. (The attempt it writes is the
+/// owner's.)
+pub const CLAIMED: [&str; 9] = [
+    field::STATUS,
+    field::CURRENT,
+    field::SUCCEEDED,
+    field::FAILED,
+    field::UPDATED,
+    field::COMPLETED,
+    field::REVISION,
+    field::CANCEL,
+    field::STARTED,
+];
+
+/// The operation running under `owner` after its claim: `accepted`, the operation as its
+/// `accepted` event describes it, brought up to date from the [`CLAIMED`] fields as the
+/// claim left them. What an operation's hash adds to its `accepted` event is only ever
+/// written by the claim, a checkpoint, a cancel request or once it has ended, so this is
+/// the operation that [`parse`] would read back from the whole hash, without sending it.
+pub fn claimed(
+    accepted: Operation,
+    owner: Delivery,
+    changed: &[Option<String>],
+) -> Result<Operation, StoreError> {
+    let started = CLAIMED.iter().position(|name| *name == field::STARTED);
+    let mut record = advance(accepted, changed, &[])?;
+    record.started_millis = started.and_then(|index| changed.get(index)?.as_deref()?.parse().ok());
+    record.attempt = owner.attempt;
+    record.owner = Some(owner);
+    Ok(record)
+}
+
 /// How many items an operation has been through, and how they fared.
 #[derive(Clone, Copy)]
 struct Counts {
@@ -220,4 +254,15 @@ fn result_of(
         failed: counts.failed,
         errors,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_reads_the_checkpointed_fields_first() {
+        assert_eq!(CLAIMED[..CHECKPOINTED.len()], CHECKPOINTED);
+        assert_eq!(CLAIMED[CHECKPOINTED.len()..], [field::STARTED]);
+    }
 }

@@ -11,7 +11,9 @@
 --   'terminal'  already ended; the record and its errors, so the terminal event can be re-sent
 --   'stale'     a later delivery of this message owns the operation
 --   'duplicate' another message owns the operation
---   'run'       now running under this delivery; the record and the items from the checkpoint
+--   'run'       now running under this delivery; the fields a claim reads back (status,
+--               cur, succ, fail, updated, completed, rev, cancel, started: record.rs
+--               CLAIMED) and the items from the checkpoint
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt)
 local status = h[1]
 if not status then
@@ -39,4 +41,4 @@ local items = {}
 if tonumber(ARGV[4]) > 0 then
   items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
 end
-return {'run', redis.call('HGETALL', KEYS[1]), items}
+return {'run', redis.call('HMGET', KEYS[1], F.status, F.current, F.succeeded, F.failed, F.updated, F.completed, F.revision, F.cancel, F.started), items}
