@@ -13,8 +13,8 @@ use crate::kind::OperationKind;
 use crate::operation::Operation;
 
 /// Field names of the operation hash: the one table that the Rust side (these constants)
-/// and the Lua scripts (the table `F` that [`lua`](super::lua) generates from [`ALL`],
-/// keyed by the lower-case constant name: `F.status`, `F.current`...) both read.
+/// and the Lua scripts (which write `F.` and the lower-case constant name, `F.status`,
+/// `F.current`..., spelled out from [`ALL`] by [`lua`](super::lua)) both read.
 pub mod field {
     macro_rules! fields {
         ($($(#[$doc:meta])* $name:ident = $value:literal),* $(,)?) => {

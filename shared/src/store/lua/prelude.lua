@@ -1,4 +1,4 @@
--- Shared by every operation script (prepended after the field table F).
+-- Shared by every operation script (prepended to it).
 
 -- The record as the store reads it back: the hash and the per-item errors.
 local function record(op, errors)
