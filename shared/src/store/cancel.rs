@@ -38,7 +38,7 @@ impl Store {
             retention_secs: self.retention_secs(),
         };
         let CancelReply(outcome, reply) = self.call(&call).await?;
-        let record = || record::parse(operation, &reply.hash, &reply.list).map(Box::new);
+        let record = || record::parse(operation, &reply.fields, &reply.list).map(Box::new);
         Ok(match outcome {
             Cancelled::Now => CancelOutcome::Cancelled(record()?),
             Cancelled::Requested => CancelOutcome::Requested(record()?),

@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_script_returns_the_checkpointed_fields_in_their_order() {
-        let hmget = lua::hmget_of(&record::CHECKPOINTED);
+        let hmget = lua::hmget_of("KEYS[1]", &record::CHECKPOINTED);
         assert!(
             include_str!("lua/checkpoint.lua").contains(&hmget),
             "checkpoint.lua must read {hmget}"

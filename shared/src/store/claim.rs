@@ -80,7 +80,7 @@ impl FromRedisValue for Started {
             },
             "terminal" => Self::Terminal(Tagged {
                 outcome,
-                hash: FromRedisValue::from_redis_value(record)?,
+                fields: FromRedisValue::from_redis_value(record)?,
                 list,
             }),
             "stale" => Self::Stale,
@@ -121,7 +121,7 @@ impl Store {
             },
             Started::Terminal(reply) => Claim::Ended(Box::new(record::parse(
                 operation,
-                &reply.hash,
+                &reply.fields,
                 &reply.list,
             )?)),
             Started::Stale => Claim::Superseded,
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn the_script_returns_the_claimed_fields_in_their_order() {
-        let hmget = lua::hmget_of(&record::CLAIMED);
+        let hmget = lua::hmget_of("KEYS[1]", &record::CLAIMED);
         assert!(
             include_str!("lua/start.lua").contains(&hmget),
             "start.lua must read {hmget}"

@@ -1,8 +1,6 @@
 //! Creating an operation: its record, its input items, its place in the tenant's index and
 //! in the sweeper's pending set.
 
-use std::collections::HashMap;
-
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -181,11 +179,7 @@ impl Store {
             Created::TooLate => return Err(StoreError::Timeout(self.deadline)),
         }
 
-        let hash: HashMap<String, String> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        record::parse(id, &hash, &[]).map(Some)
+        record::parse(id, &record::as_read(&fields), &[]).map(Some)
     }
 
     /// Deletes the record and items of an operation just created whose creation is refused

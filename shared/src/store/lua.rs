@@ -5,7 +5,6 @@
 //! same names. `EVALSHA` with a fallback to `EVAL` is done by `redis::Script`, so a
 //! restarted Valkey that lost its script cache is handled.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
@@ -28,16 +27,17 @@ pub trait Call {
 /// per-item errors or the next input items, as the script says.
 pub struct Tagged {
     pub outcome: String,
-    pub hash: HashMap<String, String>,
+    /// The record's fields, as [`record::read_all`](super::record::read_all) reads them.
+    pub fields: Vec<Option<String>>,
     pub list: Vec<String>,
 }
 
 impl FromRedisValue for Tagged {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, hash, list) = FromRedisValue::from_redis_value(value)?;
+        let (outcome, fields, list) = FromRedisValue::from_redis_value(value)?;
         Ok(Self {
             outcome,
-            hash,
+            fields,
             list,
         })
     }
@@ -105,10 +105,10 @@ pub static RELEASE_KEY: LazyLock<Script> =
 pub static RENEW_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/renew_key.lua")));
 
-/// `redis.call('HMGET', KEYS[1], F.status, ...)` of `fields`, as a script that reads them
+/// `redis.call('HMGET', <key>, F.status, ...)` of `fields`, as a script that reads them
 /// back in that order writes it.
 #[cfg(test)]
-pub fn hmget_of(fields: &[&str]) -> String {
+pub fn hmget_of(key: &str, fields: &[&str]) -> String {
     let read: Vec<String> = fields
         .iter()
         .map(|value| {
@@ -119,7 +119,7 @@ pub fn hmget_of(fields: &[&str]) -> String {
             format!("F.{}", constant.to_ascii_lowercase())
         })
         .collect();
-    format!("redis.call('HMGET', KEYS[1], {})", read.join(", "))
+    format!("redis.call('HMGET', {key}, {})", read.join(", "))
 }
 
 #[cfg(test)]
@@ -157,6 +157,16 @@ mod tests {
         for script in scripts {
             assert!(!spell_fields(script).contains("F."));
         }
+    }
+
+    #[test]
+    fn a_script_reads_a_whole_record_as_the_store_does() {
+        let every: Vec<&str> = field::ALL.iter().map(|(_, name)| *name).collect();
+        let hmget = hmget_of("op", &every);
+        assert!(
+            include_str!("lua/prelude.lua").contains(&hmget),
+            "prelude.lua must read {hmget}"
+        );
     }
 
     #[test]

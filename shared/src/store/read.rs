@@ -1,8 +1,6 @@
 //! Reading operation records: one, or several in one round trip, with the live status of
 //! their compensations.
 
-use std::collections::HashMap;
-
 use futures::future::try_join_all;
 
 use crate::ids::{OperationId, TenantId};
@@ -32,25 +30,24 @@ impl Store {
     /// operation (its keys share a slot; in a cluster, different operations' keys live
     /// on different nodes), all sent at once.
     pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Operation>>, StoreError> {
-        let replies: Vec<(HashMap<String, String>, Vec<String>)> =
-            try_join_all(ids.iter().map(|id| {
-                let mut pipe = redis::pipe();
-                pipe.cmd("HGETALL").arg(self.names.operation_key(*id));
-                pipe.cmd("LRANGE")
-                    .arg(self.names.errors_key(*id))
-                    .arg(0)
-                    .arg(-1);
-                async move { self.query_pipeline(&pipe).await }
-            }))
-            .await?;
+        let replies: Vec<(Vec<Option<String>>, Vec<String>)> = try_join_all(ids.iter().map(|id| {
+            let mut pipe = redis::pipe();
+            pipe.add_command(record::read_all(&self.names.operation_key(*id)));
+            pipe.cmd("LRANGE")
+                .arg(self.names.errors_key(*id))
+                .arg(0)
+                .arg(-1);
+            async move { self.query_pipeline(&pipe).await }
+        }))
+        .await?;
         let mut records = ids
             .iter()
             .zip(replies)
-            .map(|(id, (hash, errors))| {
-                if hash.is_empty() {
+            .map(|(id, (fields, errors))| {
+                if record::is_absent(&fields) {
                     Ok(None)
                 } else {
-                    record::parse(*id, &hash, &errors).map(Some)
+                    record::parse(*id, &fields, &errors).map(Some)
                 }
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

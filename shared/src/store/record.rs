@@ -1,7 +1,5 @@
 //! The operation record: one Valkey hash per operation, read back into an [`Operation`].
 
-use std::collections::HashMap;
-
 use super::StoreError;
 use crate::contract::{
     CallbackState, CompensationRef, ItemError, OperationResult, OperationStatus, Problem, Progress,
@@ -60,28 +58,58 @@ pub mod field {
     }
 }
 
-/// Reads `operation` back from its hash and its per-item errors (JSON lines); the live
-/// status of its compensation is filled in by the caller that reads it.
+/// `HMGET` of every field of an operation's hash, in [`field::ALL`]'s order: how the
+/// store reads a whole record (the values alone, half of what `HGETALL` sends).
+pub fn read_all(key: &str) -> redis::Cmd {
+    let mut read = redis::cmd("HMGET");
+    read.arg(key);
+    for (_, name) in field::ALL {
+        read.arg(*name);
+    }
+    read
+}
+
+/// What [`read_all`] reads of a hash that holds just `pairs` (field, value).
+pub fn as_read(pairs: &[(&str, &str)]) -> Vec<Option<String>> {
+    field::ALL
+        .iter()
+        .map(|(_, name)| {
+            let (_, value) = pairs.iter().find(|(field, _)| field == name)?;
+            Some((*value).to_owned())
+        })
+        .collect()
+}
+
+/// Whether `fields`, read by [`read_all`], are of no record at all (every field of a record
+/// that exists has a status).
+pub fn is_absent(fields: &[Option<String>]) -> bool {
+    fields.iter().all(Option::is_none)
+}
+
+/// Reads `operation` back from its hash, as [`read_all`] reads it, and its per-item errors
+/// (JSON lines); the live status of its compensation is filled in by the caller that reads
+/// it.
 pub fn parse(
     operation: OperationId,
-    hash: &HashMap<String, String>,
+    fields: &[Option<String>],
     errors: &[String],
 ) -> Result<Operation, StoreError> {
-    let text = |name: &str| hash.get(name).filter(|v| !v.is_empty()).cloned();
-    let number = |name: &str| -> u64 { hash.get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
-    let millis = |name: &str| -> Option<i64> { hash.get(name).and_then(|v| v.parse().ok()) };
+    let get = |name: &str| {
+        let index = field::ALL.iter().position(|(_, known)| *known == name)?;
+        fields.get(index)?.as_ref()
+    };
+    let text = |name: &str| get(name).filter(|v| !v.is_empty()).cloned();
+    let number = |name: &str| -> u64 { get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let millis = |name: &str| -> Option<i64> { get(name).and_then(|v| v.parse().ok()) };
     let corrupt = |what: &str| StoreError::Unexpected(format!("operation {operation}: {what}"));
 
-    let status = hash
-        .get(field::STATUS)
+    let status = get(field::STATUS)
         .and_then(|s| OperationStatus::parse(s))
         .ok_or_else(|| corrupt("no valid status"))?;
-    let tenant = hash
-        .get(field::TENANT)
+    let tenant = get(field::TENANT)
         .and_then(|t| t.parse().ok())
         .ok_or_else(|| corrupt("no valid tenant"))?;
-    let kind = hash
-        .get(field::KIND)
+    let kind = get(field::KIND)
         .and_then(|k| OperationKind::parse(k))
         .ok_or_else(|| corrupt("no known kind"))?;
     let current = number(field::CURRENT);
@@ -90,10 +118,9 @@ pub fn parse(
         succeeded: number(field::SUCCEEDED),
         failed: number(field::FAILED),
     };
-    let failed_whole = hash.get(field::ERROR).is_some();
+    let failed_whole = get(field::ERROR).is_some();
     let result = result_of(operation, status, failed_whole, counts, errors)?;
-    let error = hash
-        .get(field::ERROR)
+    let error = get(field::ERROR)
         .map(|e| serde_json::from_str::<Problem>(e))
         .transpose()
         .map_err(|e| corrupt(&format!("error: {e}")))?;
@@ -102,7 +129,7 @@ pub fn parse(
         tenant,
         kind,
         status,
-        cancel_requested: hash.get(field::CANCEL).is_some_and(|c| c == "1"),
+        cancel_requested: get(field::CANCEL).is_some_and(|c| c == "1"),
         progress: Progress::new(current, number(field::TOTAL)),
         result,
         error,

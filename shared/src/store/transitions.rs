@@ -123,7 +123,7 @@ impl Store {
         Ok(match self.call(&fail).await? {
             Failed::Ok(reply) => FailOutcome::Failed(Box::new(record::parse(
                 operation,
-                &reply.hash,
+                &reply.fields,
                 &reply.list,
             )?)),
             Failed::Unchanged => FailOutcome::Unchanged,
