@@ -62,7 +62,9 @@ pub async fn for_free_slots<F, Fut>(
                 Some(Ok(message)) => {
                     failures = PULL_BACKOFF.delays();
                     let Some(permit) = permits.pop() else { break };
-                    tasks.spawn(handle(message, permit));
+                    // Boxed: a job's future is many kilobytes, which the task would
+                    // otherwise copy on every move from spawning to finishing.
+                    tasks.spawn(Box::pin(handle(message, permit)));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "receiving messages failed");
