@@ -133,17 +133,3 @@ impl Store {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_script_returns_the_checkpointed_fields_in_their_order() {
-        let hmget = lua::hmget_of("KEYS[1]", &record::CHECKPOINTED);
-        assert!(
-            include_str!("lua/checkpoint.lua").contains(&hmget),
-            "checkpoint.lua must read {hmget}"
-        );
-    }
-}

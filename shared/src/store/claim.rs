@@ -130,17 +130,3 @@ impl Store {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_script_returns_the_claimed_fields_in_their_order() {
-        let hmget = lua::hmget_of("KEYS[1]", &record::CLAIMED);
-        assert!(
-            include_str!("lua/start.lua").contains(&hmget),
-            "start.lua must read {hmget}"
-        );
-    }
-}

@@ -80,8 +80,8 @@ pub fn as_read(pairs: &[(&str, &str)]) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Whether `fields`, read by [`read_all`], are of no record at all (every field of a record
-/// that exists has a status).
+/// Whether `fields`, read by [`read_all`], are of no record at all (`HMGET` answers nil for
+/// every field of a key that does not exist).
 pub fn is_absent(fields: &[Option<String>]) -> bool {
     fields.iter().all(Option::is_none)
 }
@@ -218,19 +218,16 @@ pub fn advance(
 
 /// The hash fields that a claim reads back: the [`CHECKPOINTED`] ones (a redelivery
 /// resumes from a checkpoint; a cancel may have been requested), then the one that only a
-/// claim writes, in the order [`claimed`] reads them. (The attempt it writes is the
-/// owner's.)
-pub const CLAIMED: [&str; 9] = [
-    field::STATUS,
-    field::CURRENT,
-    field::SUCCEEDED,
-    field::FAILED,
-    field::UPDATED,
-    field::COMPLETED,
-    field::REVISION,
-    field::CANCEL,
-    field::STARTED,
-];
+/// claim writes, `started`. (The attempt it writes is the owner's.)
+pub const CLAIMED: [&str; CHECKPOINTED.len() + 1] = {
+    let mut claimed = [field::STARTED; CHECKPOINTED.len() + 1];
+    let mut at = 0;
+    while at < CHECKPOINTED.len() {
+        claimed[at] = CHECKPOINTED[at];
+        at += 1;
+    }
+    claimed
+};
 
 /// The operation running under `owner` after its claim: `accepted`, the operation as its
 /// `accepted` event describes it, brought up to date from the [`CLAIMED`] fields as the
@@ -242,9 +239,10 @@ pub fn claimed(
     owner: Delivery,
     changed: &[Option<String>],
 ) -> Result<Operation, StoreError> {
-    let started = CLAIMED.iter().position(|name| *name == field::STARTED);
     let mut record = advance(accepted, changed, &[])?;
-    record.started_millis = started.and_then(|index| changed.get(index)?.as_deref()?.parse().ok());
+    record.started_millis = changed
+        .get(CLAIMED.len() - 1)
+        .and_then(|started| started.as_deref()?.parse().ok());
     record.attempt = owner.attempt;
     record.owner = Some(owner);
     Ok(record)
@@ -287,9 +285,78 @@ fn result_of(
 mod tests {
     use super::*;
 
+    /// `pairs` with `changes` written over them, as `HSET` would.
+    fn written<'a>(
+        pairs: &[(&'a str, &'a str)],
+        changes: &[(&'a str, &'a str)],
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut hash: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter(|(name, _)| !changes.iter().any(|(changed, _)| changed == name))
+            .copied()
+            .collect();
+        hash.extend_from_slice(changes);
+        hash
+    }
+
     #[test]
-    fn a_claim_reads_the_checkpointed_fields_first() {
-        assert_eq!(CLAIMED[..CHECKPOINTED.len()], CHECKPOINTED);
-        assert_eq!(CLAIMED[CHECKPOINTED.len()..], [field::STARTED]);
+    fn a_claimed_operation_is_what_its_whole_hash_reads_back_as() {
+        let id = OperationId(uuid::Uuid::from_u128(1));
+        let tenant = uuid::Uuid::from_u128(2).to_string();
+        let created = [
+            (field::TENANT, tenant.as_str()),
+            (field::KIND, OperationKind::BulkImport.name()),
+            (field::STATUS, "accepted"),
+            (field::CANCEL, "0"),
+            (field::CURRENT, "0"),
+            (field::TOTAL, "10"),
+            (field::SUCCEEDED, "0"),
+            (field::FAILED, "0"),
+            (field::CORRELATION, "c-1"),
+            (field::ATTEMPT, "0"),
+            (field::CREATED, "1771236300123"),
+            (field::UPDATED, "1771236300123"),
+            (field::REVISION, "1"),
+            (field::WORKFLOW_ID, "wf"),
+            (field::ORG, "org"),
+        ];
+        let accepted = parse(id, &as_read(&created), &[]).expect("a record");
+        let accepted = Operation::from_document(accepted.document()).expect("a document");
+        // A redelivery resuming at 4 of 10, with a cancel requested meanwhile.
+        let hash = written(
+            &created,
+            &[
+                (field::STATUS, "running"),
+                (field::CURRENT, "4"),
+                (field::SUCCEEDED, "3"),
+                (field::FAILED, "1"),
+                (field::UPDATED, "1771236301000"),
+                (field::STARTED, "1771236300500"),
+                (field::REVISION, "6"),
+                (field::CANCEL, "1"),
+                (field::ATTEMPT, "2"),
+                (field::OWNER, "7:2"),
+            ],
+        );
+        let read = as_read(&hash);
+        let changed: Vec<Option<String>> = CLAIMED
+            .iter()
+            .map(|name| {
+                let index = field::ALL.iter().position(|(_, known)| known == name)?;
+                read[index].clone()
+            })
+            .collect();
+        let owner = Delivery {
+            stream_sequence: 7,
+            attempt: 2,
+        };
+
+        let claimed = claimed(accepted, owner, &changed).expect("claimed");
+        let whole = parse(id, &read, &[]).expect("a record");
+        assert_eq!(claimed.document(), whole.document());
+        assert_eq!(
+            (claimed.revision, claimed.owner),
+            (whole.revision, whole.owner)
+        );
     }
 }

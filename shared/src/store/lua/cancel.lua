@@ -21,7 +21,7 @@ if status == 'running' then
     redis.call('HSET', KEYS[1], F.cancel, '1', F.updated, ARGV[2])
     redis.call('HINCRBY', KEYS[1], F.revision, 1)
   end
-  return {'requested', record(KEYS[1], KEYS[3])[1], {}}
+  return {'requested', fields(KEYS[1]), {}}
 end
 redis.call('HSET', KEYS[1], F.cancel, '1')
 end_operation(KEYS[1], KEYS[2], KEYS[3], 'cancelled', ARGV[2], ARGV[3])
