@@ -95,4 +95,14 @@ async fn the_terminal_events_document_is_the_stored_status_document() {
         completed["operation"], stored,
         "the event reports the operation as a GET reads it"
     );
+    let (_, _, running) = &events[1];
+    assert_eq!(running["event"], "running");
+    let claimed = &running["operation"];
+    assert_eq!(claimed["status"], "running", "{claimed}");
+    assert_eq!(claimed["progress"]["current"], 0, "{claimed}");
+    assert_eq!(claimed["progress"]["total"], 600, "{claimed}");
+    assert_eq!(claimed["startedAt"], stored["startedAt"], "{claimed}");
+    assert_eq!(claimed["createdAt"], stored["createdAt"], "{claimed}");
+    assert!(claimed["completedAt"].is_null(), "{claimed}");
+    assert_eq!(claimed["attempt"], 1, "{claimed}");
 }

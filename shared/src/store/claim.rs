@@ -80,7 +80,7 @@ impl FromRedisValue for Started {
             },
             "terminal" => Self::Terminal(Tagged {
                 outcome,
-                fields: FromRedisValue::from_redis_value(record)?,
+                fields: record::in_order(record::Hash::from_redis_value(record)?),
                 list,
             }),
             "stale" => Self::Stale,

@@ -179,7 +179,7 @@ impl Store {
             Created::TooLate => return Err(StoreError::Timeout(self.deadline)),
         }
 
-        record::parse(id, &record::as_read(&fields), &[]).map(Some)
+        record::parse(id, &record::in_order(fields.iter().copied()), &[]).map(Some)
     }
 
     /// Deletes the record and items of an operation just created whose creation is refused

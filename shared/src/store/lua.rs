@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 
-use super::record::field;
+use super::record::{self, field};
 use crate::names::Names;
 
 /// One call of a script: its keys and arguments named by the type's fields, its reply
@@ -27,17 +27,19 @@ pub trait Call {
 /// per-item errors or the next input items, as the script says.
 pub struct Tagged {
     pub outcome: String,
-    /// The record's fields, as [`record::read_all`](super::record::read_all) reads them.
+    /// The record's fields, in [`record::in_order`]'s shape (the script answers them as
+    /// `HGETALL` does).
     pub fields: Vec<Option<String>>,
     pub list: Vec<String>,
 }
 
 impl FromRedisValue for Tagged {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, fields, list) = FromRedisValue::from_redis_value(value)?;
+        let (outcome, hash, list): (String, record::Hash, Vec<String>) =
+            FromRedisValue::from_redis_value(value)?;
         Ok(Self {
             outcome,
-            fields,
+            fields: record::in_order(hash),
             list,
         })
     }
@@ -108,23 +110,6 @@ pub static RENEW_KEY: LazyLock<Script> =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::record::{CHECKPOINTED, CLAIMED};
-
-    /// `redis.call('HMGET', <key>, F.status, ...)` of `fields`, as a script that reads them
-    /// back in that order writes it.
-    fn hmget_of(key: &str, fields: &[&str]) -> String {
-        let read: Vec<String> = fields
-            .iter()
-            .map(|value| {
-                let (constant, _) = field::ALL
-                    .iter()
-                    .find(|(_, known)| known == value)
-                    .expect("a field");
-                format!("F.{}", constant.to_ascii_lowercase())
-            })
-            .collect();
-        format!("redis.call('HMGET', {key}, {})", read.join(", "))
-    }
 
     #[test]
     fn the_field_table_names_every_field_once() {
@@ -155,30 +140,6 @@ mod tests {
         ] {
             // Building a script spells its fields out, and panics on a name that is none.
             LazyLock::force(script);
-        }
-    }
-
-    #[test]
-    fn scripts_read_fields_back_in_the_order_the_store_parses_them() {
-        let every: Vec<&str> = field::ALL.iter().map(|(_, name)| *name).collect();
-        let reads: [(&str, &str, &str, &[&str]); 3] = [
-            ("prelude.lua", include_str!("lua/prelude.lua"), "op", &every),
-            (
-                "start.lua",
-                include_str!("lua/start.lua"),
-                "KEYS[1]",
-                &CLAIMED,
-            ),
-            (
-                "checkpoint.lua",
-                include_str!("lua/checkpoint.lua"),
-                "KEYS[1]",
-                &CHECKPOINTED,
-            ),
-        ];
-        for (name, script, key, fields) in reads {
-            let hmget = hmget_of(key, fields);
-            assert!(script.contains(&hmget), "{name} must read {hmget}");
         }
     }
 

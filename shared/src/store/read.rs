@@ -30,7 +30,7 @@ impl Store {
     /// operation (its keys share a slot; in a cluster, different operations' keys live
     /// on different nodes), all sent at once.
     pub async fn records(&self, ids: &[OperationId]) -> Result<Vec<Option<Operation>>, StoreError> {
-        let replies: Vec<(Vec<Option<String>>, Vec<String>)> = try_join_all(ids.iter().map(|id| {
+        let replies: Vec<(record::Hash, Vec<String>)> = try_join_all(ids.iter().map(|id| {
             let mut pipe = redis::pipe();
             pipe.add_command(record::read_all(&self.names.operation_key(*id)));
             pipe.cmd("LRANGE")
@@ -43,7 +43,8 @@ impl Store {
         let mut records = ids
             .iter()
             .zip(replies)
-            .map(|(id, (fields, errors))| {
+            .map(|(id, (hash, errors))| {
+                let fields = record::in_order(hash);
                 if record::is_absent(&fields) {
                     Ok(None)
                 } else {

@@ -58,35 +58,42 @@ pub mod field {
     }
 }
 
-/// `HMGET` of every field of an operation's hash, in [`field::ALL`]'s order: how the
-/// store reads a whole record (the values alone, half of what `HGETALL` sends).
+/// `HGETALL` of an operation's hash: how the store reads a whole record. Valkey keeps a
+/// small hash as one list of fields and values, which `HGETALL` walks once, whereas an
+/// `HMGET` of every field walks it once per field (and to its end for each absent one).
 pub fn read_all(key: &str) -> redis::Cmd {
-    let mut read = redis::cmd("HMGET");
+    let mut read = redis::cmd("HGETALL");
     read.arg(key);
-    for (_, name) in field::ALL {
-        read.arg(*name);
-    }
     read
 }
 
-/// What [`read_all`] reads of a hash that holds just `pairs` (field, value).
-pub fn as_read(pairs: &[(&str, &str)]) -> Vec<Option<String>> {
-    field::ALL
-        .iter()
-        .map(|(_, name)| {
-            let (_, value) = pairs.iter().find(|(field, _)| field == name)?;
-            Some((*value).to_owned())
-        })
-        .collect()
+/// A hash's fields and values, as [`read_all`] answers them.
+pub type Hash = Vec<(String, String)>;
+
+/// A hash's fields and values, as [`read_all`] answers them, in [`field::ALL`]'s order (the
+/// shape [`parse`] reads); a field the table does not know is left out.
+pub fn in_order<N: AsRef<str>, V: Into<String>>(
+    pairs: impl IntoIterator<Item = (N, V)>,
+) -> Vec<Option<String>> {
+    let mut fields = vec![None; field::ALL.len()];
+    for (name, value) in pairs {
+        if let Some(index) = field::ALL
+            .iter()
+            .position(|(_, known)| *known == name.as_ref())
+        {
+            fields[index] = Some(value.into());
+        }
+    }
+    fields
 }
 
-/// Whether `fields`, read by [`read_all`], are of no record at all (`HMGET` answers nil for
-/// every field of a key that does not exist).
+/// Whether `fields`, in [`in_order`]'s shape, are of no record at all (`HGETALL` answers
+/// nothing for a key that does not exist).
 pub fn is_absent(fields: &[Option<String>]) -> bool {
     fields.iter().all(Option::is_none)
 }
 
-/// Reads `operation` back from its hash, as [`read_all`] reads it, and its per-item errors
+/// Reads `operation` back from its hash, in [`in_order`]'s shape, and its per-item errors
 /// (JSON lines); the live status of its compensation is filled in by the caller that reads
 /// it.
 pub fn parse(
@@ -170,8 +177,8 @@ pub fn parse(
     })
 }
 
-/// The hash fields that a checkpoint writes (or that a cancel request may have changed
-/// meanwhile), in the order [`advance`] reads them.
+/// The hash fields that a checkpoint answers with (those it writes, and the cancel flag a
+/// request may have changed meanwhile), in the order [`advance`] reads them.
 pub const CHECKPOINTED: [&str; 8] = [
     field::STATUS,
     field::CURRENT,
@@ -216,7 +223,7 @@ pub fn advance(
     Ok(record)
 }
 
-/// The hash fields that a claim reads back: the [`CHECKPOINTED`] ones (a redelivery
+/// The hash fields that a claim answers with: the [`CHECKPOINTED`] ones (a redelivery
 /// resumes from a checkpoint; a cancel may have been requested), then the one that only a
 /// claim writes, `started`. (The attempt it writes is the owner's.)
 pub const CLAIMED: [&str; CHECKPOINTED.len() + 1] = {
@@ -320,7 +327,7 @@ mod tests {
             (field::WORKFLOW_ID, "wf"),
             (field::ORG, "org"),
         ];
-        let accepted = parse(id, &as_read(&created), &[]).expect("a record");
+        let accepted = parse(id, &in_order(created), &[]).expect("a record");
         let accepted = Operation::from_document(accepted.document()).expect("a document");
         // A redelivery resuming at 4 of 10, with a cancel requested meanwhile.
         let hash = written(
@@ -338,7 +345,7 @@ mod tests {
                 (field::OWNER, "7:2"),
             ],
         );
-        let read = as_read(&hash);
+        let read = in_order(hash.iter().copied());
         let changed: Vec<Option<String>> = CLAIMED
             .iter()
             .map(|name| {

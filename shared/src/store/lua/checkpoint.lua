@@ -9,9 +9,10 @@
 -- ARGV[9] how many of the next items to return while it goes on, ARGV[10..] per-item errors
 -- as JSON
 -- Returns {outcome, fields, list}: 'ok' with the fields a checkpoint changes (status, cur,
--- succ, fail, updated, completed, rev, cancel: record.rs CHECKPOINTED) and the errors once
--- it has ended, else the next items; 'stale' (another delivery owns it), 'not_running',
--- 'out_of_step' (these items were already recorded).
+-- succ, fail, updated, completed, rev, cancel: record.rs CHECKPOINTED, as this step leaves
+-- them: known here without reading them back) and the errors once it has ended, else the
+-- next items; 'stale' (another delivery owns it), 'not_running', 'out_of_step' (these items
+-- were already recorded).
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
@@ -24,13 +25,14 @@ if tonumber(h[3]) ~= tonumber(ARGV[2]) then
 end
 local cur = tonumber(ARGV[2]) + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], F.current, cur, F.updated, ARGV[6])
-redis.call('HINCRBY', KEYS[1], F.succeeded, ARGV[4])
-redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
+local succeeded = redis.call('HINCRBY', KEYS[1], F.succeeded, ARGV[4])
+local failed = redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
 if #ARGV > 9 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
-local function checkpointed()
-  return redis.call('HMGET', KEYS[1], F.status, F.current, F.succeeded, F.failed, F.updated, F.completed, F.revision, F.cancel)
+-- `false` is a nil in the reply (a Lua table cannot hold nil): no completion time yet.
+local function checkpointed(status, completed, revision)
+  return {status, cur, succeeded, failed, ARGV[6], completed, revision, h[4]}
 end
 local ending = nil
 if ARGV[7] == '1' then
@@ -39,13 +41,13 @@ elseif h[4] == '1' then
   ending = 'cancelled'
 end
 if not ending then
-  redis.call('HINCRBY', KEYS[1], F.revision, 1)
+  local revision = redis.call('HINCRBY', KEYS[1], F.revision, 1)
   local next = tonumber(ARGV[9])
   local items = {}
   if next > 0 then
     items = redis.call('LRANGE', KEYS[3], cur, cur + next - 1)
   end
-  return {'ok', checkpointed(), items}
+  return {'ok', checkpointed('running', false, revision), items}
 end
-end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
-return {'ok', checkpointed(), redis.call('LRANGE', KEYS[2], 0, -1)}
+local revision = end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
+return {'ok', checkpointed(ending, ARGV[6], revision), redis.call('LRANGE', KEYS[2], 0, -1)}

@@ -13,8 +13,9 @@
 --   'duplicate' another message owns the operation
 --   'run'       now running under this delivery; the fields a claim reads back (status,
 --               cur, succ, fail, updated, completed, rev, cancel, started: record.rs
---               CLAIMED) and the items from the checkpoint
-local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt)
+--               CLAIMED, as this step leaves them) and the items from the checkpoint
+local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt, F.current, F.succeeded,
+  F.failed, F.cancel, F.started)
 local status = h[1]
 if not status then
   return {'missing', {}, {}}
@@ -22,6 +23,7 @@ end
 if status ~= 'accepted' and status ~= 'running' then
   return {'terminal', unpack(record(KEYS[1], KEYS[3]))}
 end
+local started = h[8]
 if status == 'running' then
   local owner = ARGV[1] .. ':'
   if not h[2] or string.sub(h[2], 1, #owner) ~= owner then
@@ -31,14 +33,16 @@ if status == 'running' then
     return {'stale', {}, {}}
   end
 else
-  redis.call('HSET', KEYS[1], F.started, ARGV[3])
+  started = ARGV[3]
+  redis.call('HSET', KEYS[1], F.started, started)
 end
 redis.call('HSET', KEYS[1], F.status, 'running', F.attempt, ARGV[2],
   F.owner, ARGV[1] .. ':' .. ARGV[2], F.updated, ARGV[3])
-redis.call('HINCRBY', KEYS[1], F.revision, 1)
-local cur = tonumber(redis.call('HGET', KEYS[1], F.current))
+local revision = redis.call('HINCRBY', KEYS[1], F.revision, 1)
+local cur = tonumber(h[4])
 local items = {}
 if tonumber(ARGV[4]) > 0 then
   items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
 end
-return {'run', redis.call('HMGET', KEYS[1], F.status, F.current, F.succeeded, F.failed, F.updated, F.completed, F.revision, F.cancel, F.started), items}
+-- `false` is a nil in the reply: a running operation has no completion time.
+return {'run', {'running', h[4], h[5], h[6], ARGV[3], false, revision, h[7], started}, items}
