@@ -2,10 +2,10 @@
 //! round trip. Re-running a batch after a crash writes nothing twice: an item's entity id
 //! is derived from its index, so the re-run finds its own entity.
 
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use shared::clock;
 use shared::contract::ItemError;
-use shared::entity::{self, DUPLICATE, NAME_REQUIRED};
+use shared::entity::{self, DUPLICATE, Fields, NAME_REQUIRED};
 use shared::ids::TenantId;
 use shared::store::EntityCreated;
 
@@ -23,17 +23,16 @@ impl Kind for BulkImport {
     /// Validates the batch's items and creates the entities of the valid ones, in one
     /// round trip.
     async fn run_batch(&self, ctx: &Context, batch: Batch<'_>) -> Result<BatchOutcome, JobError> {
-        let now = clock::now_millis();
+        let created_at = clock::rfc3339(clock::now_millis());
         let mut entities = Vec::with_capacity(batch.items.len());
         let mut judged: Vec<Result<usize, &'static str>> = Vec::with_capacity(batch.items.len());
         for (offset, raw) in batch.items.iter().enumerate() {
             let index = batch.start + offset as u64;
-            let fields = serde_json::from_str::<Map<String, Value>>(raw).unwrap_or_default();
+            let fields: Fields<&RawValue> = serde_json::from_str(raw).unwrap_or_default();
             match entity::valid_name(&fields) {
                 Some(name) => {
-                    let name = name.to_owned();
                     let id = entity::imported_id(batch.operation, index);
-                    let json = entity::entity_json(fields, id, now).to_string();
+                    let json = entity::entity_json(&fields, id, &created_at);
                     judged.push(Ok(entities.len()));
                     entities.push((name, id, json));
                 }

@@ -1,14 +1,13 @@
 //! `POST /api/sampleentities` and `GET /api/sampleentities/{id}`: quick work, answered at
 //! once.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use shared::clock;
 use shared::contract::FieldError;
-use shared::entity::{entity_json, valid_name};
+use shared::entity::{Fields, entity_json, valid_name};
 use shared::store::EntityCreated;
 use uuid::Uuid;
 
@@ -36,7 +35,7 @@ use crate::state::AppState;
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
-    JsonBody(fields): JsonBody<Map<String, Value>>,
+    JsonBody(fields): JsonBody<Fields<Box<RawValue>>>,
 ) -> Result<Response, ApiError> {
     let Some(name) = valid_name(&fields) else {
         return Err(ApiError::validation(vec![FieldError {
@@ -45,11 +44,11 @@ pub async fn create(
         }]));
     };
     let id = Uuid::now_v7();
-    let entity = entity_json(fields.clone(), id, clock::now_millis());
+    let entity = entity_json(&fields, id, &clock::rfc3339(clock::now_millis()));
     let created = state
         .deps()
         .store
-        .import_entities(ctx.tenant, &[(name.to_owned(), id, entity.to_string())])
+        .import_entities(ctx.tenant, &[(name.clone(), id, entity.clone())])
         .await?;
     if created.first() != Some(&EntityCreated::Created) {
         return Err(ApiError::conflict(
@@ -60,8 +59,11 @@ pub async fn create(
     let location = format!("/api/sampleentities/{id}");
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(entity),
+        [
+            (header::LOCATION, location),
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+        ],
+        entity,
     )
         .into_response())
 }
