@@ -30,9 +30,9 @@ impl Store {
         }
         let flags = self.call(&Import { tenant, entities }).await?;
         Ok(flags
-            .into_iter()
-            .map(|f| {
-                if f == 1 {
+            .bytes()
+            .map(|flag| {
+                if flag == b'1' {
                     EntityCreated::Created
                 } else {
                     EntityCreated::NameTaken
@@ -58,14 +58,15 @@ impl Store {
     }
 }
 
-/// `lua/import.lua`: one flag per entity, 1 when created (now or by an earlier run).
+/// `lua/import.lua`: one flag per entity, `1` when created (now or by an earlier run), in
+/// one string.
 struct Import<'a> {
     tenant: TenantId,
     entities: &'a [(String, Uuid, String)],
 }
 
 impl Call for Import<'_> {
-    type Reply = Vec<i64>;
+    type Reply = String;
 
     fn script(&self) -> &'static Script {
         &lua::IMPORT

@@ -6,7 +6,8 @@
 -- same batch counts as taken. A batch is at most a few thousand items (Lua's unpack limit).
 -- KEYS[1] tenant's name index (name -> id), KEYS[2] tenant's entities (id -> JSON)
 -- ARGV: triples of name, id, entity JSON
--- Returns one integer per triple: 1 created (now or by an earlier run), 0 name taken.
+-- Returns one character per triple, as one string (one reply value, not one per entity):
+-- '1' created (now or by an earlier run), '0' name taken.
 local names = {}
 for i = 1, #ARGV, 3 do
   names[#names + 1] = ARGV[i]
@@ -22,15 +23,15 @@ for n = 1, #names do
     new_names[#new_names + 1] = id
     new_entities[#new_entities + 1] = id
     new_entities[#new_entities + 1] = ARGV[3 * n]
-    out[n] = 1
+    out[n] = '1'
   elseif owner == id then
-    out[n] = 1
+    out[n] = '1'
   else
-    out[n] = 0
+    out[n] = '0'
   end
 end
 if #new_names > 0 then
   redis.call('HSET', KEYS[1], unpack(new_names))
   redis.call('HSET', KEYS[2], unpack(new_entities))
 end
-return out
+return table.concat(out)
