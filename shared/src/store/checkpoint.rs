@@ -89,10 +89,13 @@ impl Call for RecordCheckpoint<'_> {
 
 impl FromRedisValue for Recorded {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, fields, list): (String, Vec<Option<String>>, Vec<String>) =
+        let (outcome, fields, list): (String, String, Vec<String>) =
             FromRedisValue::from_redis_value(value)?;
         Ok(match outcome.as_str() {
-            "ok" => Self::Ok { fields, list },
+            "ok" => Self::Ok {
+                fields: record::unjoin(&fields),
+                list,
+            },
             "stale" | "not_running" | "out_of_step" => Self::Refused,
             other => return Err(lua::unknown("checkpoint", other)),
         })

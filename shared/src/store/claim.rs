@@ -75,7 +75,7 @@ impl FromRedisValue for Started {
             FromRedisValue::from_redis_value(value)?;
         Ok(match outcome.as_str() {
             "run" => Self::Run {
-                fields: FromRedisValue::from_redis_value(record)?,
+                fields: record::unjoin(&String::from_redis_value(record)?),
                 items: list,
             },
             "terminal" => Self::Terminal(Tagged {

@@ -177,6 +177,17 @@ pub fn parse(
     })
 }
 
+/// The [`CHECKPOINTED`] or [`CLAIMED`] fields as a checkpoint or a claim answers with them:
+/// joined by commas into one reply value (each value costs the reply parser about as much
+/// as a whole short string), an absent field as nothing. None of them can hold a comma:
+/// they are a status, counts, times in milliseconds and a flag.
+pub fn unjoin(joined: &str) -> Vec<Option<String>> {
+    joined
+        .split(',')
+        .map(|value| (!value.is_empty()).then(|| value.to_owned()))
+        .collect()
+}
+
 /// The hash fields that a checkpoint answers with (those it writes, and the cancel flag a
 /// request may have changed meanwhile), in the order [`advance`] reads them.
 pub const CHECKPOINTED: [&str; 8] = [
@@ -304,6 +315,19 @@ mod tests {
             .collect();
         hash.extend_from_slice(changes);
         hash
+    }
+
+    #[test]
+    fn joined_fields_come_apart_with_the_absent_ones_as_none() {
+        assert_eq!(
+            unjoin("running,10,,1771236300123"),
+            [
+                Some("running".to_owned()),
+                Some("10".to_owned()),
+                None,
+                Some("1771236300123".to_owned())
+            ]
+        );
     }
 
     #[test]

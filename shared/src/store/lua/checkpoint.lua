@@ -10,9 +10,9 @@
 -- as JSON
 -- Returns {outcome, fields, list}: 'ok' with the fields a checkpoint changes (status, cur,
 -- succ, fail, updated, completed, rev, cancel: record.rs CHECKPOINTED, as this step leaves
--- them: known here without reading them back) and the errors once it has ended, else the
--- next items; 'stale' (another delivery owns it), 'not_running', 'out_of_step' (these items
--- were already recorded).
+-- them: known here without reading them back; joined by commas, as record.rs unjoin reads
+-- them) and the errors once it has ended, else the next items; 'stale' (another delivery
+-- owns it), 'not_running', 'out_of_step' (these items were already recorded).
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
@@ -30,9 +30,8 @@ local failed = redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
 if #ARGV > 9 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
--- `false` is a nil in the reply (a Lua table cannot hold nil): no completion time yet.
 local function checkpointed(status, completed, revision)
-  return {status, cur, succeeded, failed, ARGV[6], completed, revision, h[4]}
+  return table.concat({status, cur, succeeded, failed, ARGV[6], completed, revision, h[4]}, ',')
 end
 local ending = nil
 if ARGV[7] == '1' then
@@ -47,7 +46,7 @@ if not ending then
   if next > 0 then
     items = redis.call('LRANGE', KEYS[3], cur, cur + next - 1)
   end
-  return {'ok', checkpointed('running', false, revision), items}
+  return {'ok', checkpointed('running', '', revision), items}
 end
 local revision = end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
 return {'ok', checkpointed(ending, ARGV[6], revision), redis.call('LRANGE', KEYS[2], 0, -1)}

@@ -13,7 +13,8 @@
 --   'duplicate' another message owns the operation
 --   'run'       now running under this delivery; the fields a claim reads back (status,
 --               cur, succ, fail, updated, completed, rev, cancel, started: record.rs
---               CLAIMED, as this step leaves them) and the items from the checkpoint
+--               CLAIMED, as this step leaves them; joined by commas, as record.rs unjoin
+--               reads them) and the items from the checkpoint
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt, F.current, F.succeeded,
   F.failed, F.cancel, F.started)
 local status = h[1]
@@ -44,5 +45,6 @@ local items = {}
 if tonumber(ARGV[4]) > 0 then
   items = redis.call('LRANGE', KEYS[2], cur, cur + tonumber(ARGV[4]) - 1)
 end
--- `false` is a nil in the reply: a running operation has no completion time.
-return {'run', {'running', h[4], h[5], h[6], ARGV[3], false, revision, h[7], started}, items}
+-- A running operation has no completion time.
+return {'run', table.concat({'running', h[4], h[5], h[6], ARGV[3], '', revision, h[7], started}, ','),
+  items}
