@@ -4,6 +4,12 @@
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use shared::clock;
+use shared::connect::DEADLINE;
+use shared::delivery::Delivery;
+use shared::ids::OperationId;
+use shared::names::Names;
+use shared::store::{Checkpoint, CheckpointOutcome, Claim, Store};
 
 use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::processes::Process;
@@ -72,4 +78,81 @@ async fn a_stalled_worker_woken_after_redelivery_is_refused() {
     assert_eq!(done["result"]["succeeded"], total);
     assert_eq!(done["result"]["failed"], 0);
     assert_eq!(app.entity_count().await, (total, total));
+}
+
+/// Fencing at the store: once a later delivery of the job has claimed the operation, a
+/// checkpoint of the earlier one is refused and writes nothing; so is one of the owner
+/// that is out of step with the record.
+#[tokio::test]
+async fn a_checkpoint_of_a_delivery_that_lost_the_operation_is_refused() {
+    let options = Options {
+        worker: false,
+        ..Options::default()
+    };
+    let app = spawn_app_with(servers::shared(), options).await;
+    let id = OperationId(app.accepted(named_items("fence", 4)).await);
+    let store = Store::connect(
+        &app.settings.connection,
+        Names::new(app.prefix()),
+        DEADLINE,
+        Duration::from_secs(3_600),
+    )
+    .expect("store");
+    let accepted = store.record(id).await.expect("read").expect("a record");
+    let first = Delivery {
+        stream_sequence: 1,
+        attempt: 1,
+    };
+    let second = Delivery {
+        attempt: 2,
+        ..first
+    };
+    let claim = |delivery| store.claim(accepted.clone(), delivery, 10, clock::now_millis());
+    let Claim::Run { record, items } = claim(first).await.expect("claim") else {
+        panic!("the first delivery runs it");
+    };
+    assert_eq!(items.len(), 4);
+    let Claim::Run { record: taken, .. } = claim(second).await.expect("claim") else {
+        panic!("a later delivery of the same message takes over");
+    };
+    assert_eq!(taken.attempt, 2);
+
+    let checkpoint = |delivery, start| Checkpoint {
+        delivery,
+        start,
+        count: 2,
+        succeeded: 2,
+        failed: 0,
+        errors: &[],
+        last: false,
+        next: 2,
+        now_millis: clock::now_millis(),
+    };
+    let stale = store
+        .checkpoint(*record, &checkpoint(first, 0))
+        .await
+        .expect("answered");
+    assert!(matches!(stale, CheckpointOutcome::Refused), "{stale:?}");
+    let out_of_step = store
+        .checkpoint((*taken).clone(), &checkpoint(second, 2))
+        .await
+        .expect("answered");
+    assert!(
+        matches!(out_of_step, CheckpointOutcome::Refused),
+        "{out_of_step:?}"
+    );
+    let doc = app.operation(id.0).await;
+    assert_eq!(doc["progress"]["current"], 0, "{doc}");
+    assert_eq!(doc["attempt"], 2, "{doc}");
+
+    let CheckpointOutcome::Recorded { record, items } = store
+        .checkpoint(*taken, &checkpoint(second, 0))
+        .await
+        .expect("answered")
+    else {
+        panic!("the owner's checkpoint is recorded");
+    };
+    assert_eq!(record.progress.current, 2);
+    assert_eq!(items.len(), 2);
+    assert_eq!(app.operation(id.0).await["progress"]["current"], 2);
 }

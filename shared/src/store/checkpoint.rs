@@ -89,11 +89,11 @@ impl Call for RecordCheckpoint<'_> {
 
 impl FromRedisValue for Recorded {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, fields, list): (String, String, Vec<String>) =
+        let (outcome, fields, list): (String, Value, Vec<String>) =
             FromRedisValue::from_redis_value(value)?;
         Ok(match outcome.as_str() {
             "ok" => Self::Ok {
-                fields: record::unjoin(&fields),
+                fields: record::unjoin(&String::from_redis_value(fields)?),
                 list,
             },
             "stale" | "not_running" | "out_of_step" => Self::Refused,
