@@ -68,20 +68,23 @@ impl Store {
         let total = new.total.to_string();
         let compensates = new.job.compensates().map(|id| id.to_string());
         let tenant = new.job.tenant_id().to_string();
+        // Valkey keeps a small hash as one list and finds a field by walking it from the
+        // front: the fields the scripts read and write on every step come first, those
+        // only a whole-record read wants last.
         let mut fields: Vec<(&str, &str)> = vec![
-            (field::TENANT, &tenant),
-            (field::KIND, new.job.kind().name()),
             (field::STATUS, OperationStatus::Accepted.as_str()),
-            (field::CANCEL, "0"),
             (field::CURRENT, "0"),
-            (field::TOTAL, &total),
-            (field::SUCCEEDED, "0"),
-            (field::FAILED, "0"),
-            (field::CORRELATION, &new.correlation),
+            (field::CANCEL, "0"),
             (field::ATTEMPT, "0"),
-            (field::CREATED, &created),
             (field::UPDATED, &created),
             (field::REVISION, "1"),
+            (field::SUCCEEDED, "0"),
+            (field::FAILED, "0"),
+            (field::TOTAL, &total),
+            (field::TENANT, &tenant),
+            (field::KIND, new.job.kind().name()),
+            (field::CORRELATION, &new.correlation),
+            (field::CREATED, &created),
         ];
         let callback_events = new.callback.as_ref().map(|c| {
             c.events
