@@ -10,6 +10,8 @@ use crate::ids::OperationId;
 use crate::kind::OperationKind;
 use crate::operation::Operation;
 
+use field::At;
+
 /// Field names of the operation hash: the one table that the Rust side (these constants)
 /// and the Lua scripts (which write `F.` and the lower-case constant name, `F.status`,
 /// `F.current`..., spelled out from [`ALL`] by [`lua`](super::lua)) both read.
@@ -18,7 +20,24 @@ pub mod field {
         ($($(#[$doc:meta])* $name:ident = $value:literal),* $(,)?) => {
             $($(#[$doc])* pub const $name: &str = $value;)*
             /// Every field, as (name in Lua, field in the hash).
-            pub const ALL: &[(&str, &str)] = &[$((stringify!($name), $value)),*];
+            pub const ALL: &[(&str, &str)] = &[$((stringify!($name), $name)),*];
+            /// Each field's place in [`ALL`], and so in [`in_order`](super::in_order)'s shape.
+            #[allow(
+                non_camel_case_types,
+                clippy::upper_case_acronyms,
+                reason = "named as the field's constant"
+            )]
+            #[derive(Clone, Copy)]
+            pub enum At {
+                $($name),*
+            }
+            /// The place in [`ALL`] of the hash field `name`.
+            pub fn position(name: &str) -> Option<usize> {
+                match name {
+                    $($value => Some(At::$name as usize),)*
+                    _ => None,
+                }
+            }
         };
     }
 
@@ -77,10 +96,7 @@ pub fn in_order<N: AsRef<str>, V: Into<String>>(
 ) -> Vec<Option<String>> {
     let mut fields = vec![None; field::ALL.len()];
     for (name, value) in pairs {
-        if let Some(index) = field::ALL
-            .iter()
-            .position(|(_, known)| *known == name.as_ref())
-        {
+        if let Some(index) = field::position(name.as_ref()) {
             fields[index] = Some(value.into());
         }
     }
@@ -101,33 +117,30 @@ pub fn parse(
     fields: &[Option<String>],
     errors: &[String],
 ) -> Result<Operation, StoreError> {
-    let get = |name: &str| {
-        let index = field::ALL.iter().position(|(_, known)| *known == name)?;
-        fields.get(index)?.as_ref()
-    };
-    let text = |name: &str| get(name).filter(|v| !v.is_empty()).cloned();
-    let number = |name: &str| -> u64 { get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
-    let millis = |name: &str| -> Option<i64> { get(name).and_then(|v| v.parse().ok()) };
+    let get = |at: At| fields.get(at as usize)?.as_ref();
+    let text = |at: At| get(at).filter(|v| !v.is_empty()).cloned();
+    let number = |at: At| -> u64 { get(at).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let millis = |at: At| -> Option<i64> { get(at).and_then(|v| v.parse().ok()) };
     let corrupt = |what: &str| StoreError::Unexpected(format!("operation {operation}: {what}"));
 
-    let status = get(field::STATUS)
+    let status = get(At::STATUS)
         .and_then(|s| OperationStatus::parse(s))
         .ok_or_else(|| corrupt("no valid status"))?;
-    let tenant = get(field::TENANT)
+    let tenant = get(At::TENANT)
         .and_then(|t| t.parse().ok())
         .ok_or_else(|| corrupt("no valid tenant"))?;
-    let kind = get(field::KIND)
+    let kind = get(At::KIND)
         .and_then(|k| OperationKind::parse(k))
         .ok_or_else(|| corrupt("no known kind"))?;
-    let current = number(field::CURRENT);
+    let current = number(At::CURRENT);
     let counts = Counts {
         processed: current,
-        succeeded: number(field::SUCCEEDED),
-        failed: number(field::FAILED),
+        succeeded: number(At::SUCCEEDED),
+        failed: number(At::FAILED),
     };
-    let failed_whole = get(field::ERROR).is_some();
+    let failed_whole = get(At::ERROR).is_some();
     let result = result_of(operation, status, failed_whole, counts, errors)?;
-    let error = get(field::ERROR)
+    let error = get(At::ERROR)
         .map(|e| serde_json::from_str::<Problem>(e))
         .transpose()
         .map_err(|e| corrupt(&format!("error: {e}")))?;
@@ -136,38 +149,38 @@ pub fn parse(
         tenant,
         kind,
         status,
-        cancel_requested: get(field::CANCEL).is_some_and(|c| c == "1"),
-        progress: Progress::new(current, number(field::TOTAL)),
+        cancel_requested: get(At::CANCEL).is_some_and(|c| c == "1"),
+        progress: Progress::new(current, number(At::TOTAL)),
         result,
         error,
         workflow: Workflow {
-            id: text(field::WORKFLOW_ID),
-            step: text(field::WORKFLOW_STEP),
-            name: text(field::WORKFLOW_NAME),
+            id: text(At::WORKFLOW_ID),
+            step: text(At::WORKFLOW_STEP),
+            name: text(At::WORKFLOW_NAME),
         },
-        org: text(field::ORG),
-        actor: text(field::ACTOR),
-        correlation: text(field::CORRELATION).unwrap_or_default(),
-        attempt: number(field::ATTEMPT),
-        created_millis: millis(field::CREATED).unwrap_or_default(),
-        started_millis: millis(field::STARTED),
-        updated_millis: millis(field::UPDATED).unwrap_or_default(),
-        completed_millis: millis(field::COMPLETED),
-        callback: text(field::CALLBACK_STATUS).map(|status| CallbackState {
+        org: text(At::ORG),
+        actor: text(At::ACTOR),
+        correlation: text(At::CORRELATION).unwrap_or_default(),
+        attempt: number(At::ATTEMPT),
+        created_millis: millis(At::CREATED).unwrap_or_default(),
+        started_millis: millis(At::STARTED),
+        updated_millis: millis(At::UPDATED).unwrap_or_default(),
+        completed_millis: millis(At::COMPLETED),
+        callback: text(At::CALLBACK_STATUS).map(|status| CallbackState {
             status,
-            attempts: number(field::CALLBACK_ATTEMPTS),
-            last_error: text(field::CALLBACK_ERROR),
+            attempts: number(At::CALLBACK_ATTEMPTS),
+            last_error: text(At::CALLBACK_ERROR),
         }),
-        compensates: text(field::COMPENSATES).and_then(|id| id.parse().ok()),
-        compensation: text(field::COMPENSATION)
+        compensates: text(At::COMPENSATES).and_then(|id| id.parse().ok()),
+        compensation: text(At::COMPENSATION)
             .and_then(|id| id.parse().ok())
             .map(|operation_id| CompensationRef {
                 operation_id,
                 status: OperationStatus::Accepted,
             }),
-        revision: number(field::REVISION),
-        traceparent: text(field::TRACEPARENT),
-        owner: text(field::OWNER).and_then(|owner| {
+        revision: number(At::REVISION),
+        traceparent: text(At::TRACEPARENT),
+        owner: text(At::OWNER).and_then(|owner| {
             let (sequence, attempt) = owner.split_once(':')?;
             Some(Delivery {
                 stream_sequence: sequence.parse().ok()?,
@@ -372,10 +385,7 @@ mod tests {
         let read = in_order(hash.iter().copied());
         let changed: Vec<Option<String>> = CLAIMED
             .iter()
-            .map(|name| {
-                let index = field::ALL.iter().position(|(_, known)| known == name)?;
-                read[index].clone()
-            })
+            .map(|name| read[field::position(name)?].clone())
             .collect();
         let owner = Delivery {
             stream_sequence: 7,
