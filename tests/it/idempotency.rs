@@ -1,8 +1,14 @@
 //! Contract §4: `Idempotency-Key` on every `POST`.
 
+use std::time::Duration;
+
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shared::connect::DEADLINE;
+use shared::ids::TenantId;
+use shared::names::Names;
+use shared::store::{Reservation, Store, StoredAnswer};
 
 use crate::support::app::named_items;
 use crate::support::spawn_app;
@@ -198,4 +204,94 @@ async fn a_kept_answer_expires_after_the_retention() {
         .await
         .unwrap();
     assert!(ttl > 23 * 3600 && ttl <= 24 * 3600, "ttl {ttl}");
+}
+
+#[tokio::test]
+async fn a_request_whose_reservation_lapsed_does_not_overwrite_the_next_holder() {
+    let app = spawn_app().await;
+    let store = Store::connect(
+        &app.settings.connection,
+        Names::new(app.prefix()),
+        DEADLINE,
+        Duration::from_secs(3_600),
+    )
+    .expect("store");
+    let tenant = TenantId(app.tenant);
+    let reserve = || store.reserve_idempotency_key(tenant, "scope-lapse", "fingerprint");
+    let answer = |body: &str| StoredAnswer {
+        status: 202,
+        headers: Vec::new(),
+        body: body.to_owned(),
+    };
+    let Reservation::Reserved { token: first } = reserve().await.expect("reserve") else {
+        panic!("a free key is reserved");
+    };
+    // The first request's lease lapses (its renewals did not reach Valkey) and a retry
+    // reserves the key anew.
+    let lapse = || async {
+        let mut conn = app.valkey().await;
+        let deleted: i64 = redis::cmd("DEL")
+            .arg(app.key("idem:scope-lapse"))
+            .query_async(&mut conn)
+            .await
+            .expect("del");
+        assert_eq!(deleted, 1, "the reservation was there to lapse");
+    };
+    lapse().await;
+    let Reservation::Reserved { token: second } = reserve().await.expect("reserve") else {
+        panic!("a lapsed key is free again");
+    };
+
+    let late = store
+        .complete_idempotency_key(
+            tenant,
+            "scope-lapse",
+            "fingerprint",
+            &first,
+            answer("first"),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("complete");
+    assert!(!late, "the lapsed request must not store its answer");
+    assert!(matches!(
+        reserve().await.expect("reserve"),
+        Reservation::InFlight { .. }
+    ));
+
+    let complete = |token: String, body: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .complete_idempotency_key(
+                    tenant,
+                    "scope-lapse",
+                    "fingerprint",
+                    &token,
+                    answer(body),
+                    Duration::from_secs(60),
+                )
+                .await
+                .expect("complete")
+        }
+    };
+    assert!(complete(second.clone(), "second").await);
+    // A retry of the same completion (its first reply lost) finds its answer there.
+    assert!(complete(second, "second").await);
+    let Reservation::Done { answer: kept, .. } = reserve().await.expect("reserve") else {
+        panic!("the holder's answer is kept");
+    };
+    assert_eq!(kept.body, "second");
+
+    // A lapsed request whose key nobody took meanwhile stores its answer.
+    lapse().await;
+    let Reservation::Reserved { token: third } = reserve().await.expect("reserve") else {
+        panic!("a lapsed key is free again");
+    };
+    lapse().await;
+    assert!(complete(third, "third").await);
+    let Reservation::Done { answer: kept, .. } = reserve().await.expect("reserve") else {
+        panic!("the answer is kept");
+    };
+    assert_eq!(kept.body, "third");
 }

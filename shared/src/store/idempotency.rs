@@ -92,26 +92,30 @@ impl Store {
         }
     }
 
-    /// Stores the answer of the request that holds the reservation, for `retention`.
+    /// Stores the answer of the request that reserved the key with `token`, for
+    /// `retention`; false when the key is another request's now (this one's reservation
+    /// lapsed and another request reserved it), whose answer is kept instead.
     pub async fn complete_idempotency_key(
         &self,
         tenant: TenantId,
         scope: &str,
         fingerprint: &str,
+        token: &str,
         answer: StoredAnswer,
         retention: Duration,
-    ) -> Result<(), StoreError> {
-        let entry = serde_json::to_string(&Entry::Done {
+    ) -> Result<bool, StoreError> {
+        let answer = serde_json::to_string(&Entry::Done {
             fingerprint: fingerprint.to_owned(),
             answer,
         })
         .map_err(|e| StoreError::Unexpected(e.to_string()))?;
-        let mut set = redis::cmd("SET");
-        set.arg(self.names.idempotency_key(tenant, scope))
-            .arg(entry)
-            .arg("EX")
-            .arg(retention.as_secs().max(1));
-        self.query(&set).await
+        let complete = CompleteKey {
+            key: self.names.idempotency_key(tenant, scope),
+            entry: in_flight(fingerprint, token)?,
+            answer,
+            retention_secs: retention.as_secs().max(1),
+        };
+        Ok(self.call(&complete).await? == 1)
     }
 
     /// Extends the reservation by another lease while its request runs; false when it is
@@ -158,6 +162,30 @@ fn in_flight(fingerprint: &str, token: &str) -> Result<String, StoreError> {
 
 fn lease_millis() -> u64 {
     u64::try_from(RESERVATION_LEASE.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `lua/complete_key.lua`: 1 when stored.
+struct CompleteKey {
+    key: String,
+    entry: String,
+    answer: String,
+    retention_secs: u64,
+}
+
+impl Call for CompleteKey {
+    type Reply = i64;
+
+    fn script(&self) -> &'static Script {
+        &lua::COMPLETE_KEY
+    }
+
+    fn bind(&self, _names: &Names, invocation: &mut ScriptInvocation<'_>) {
+        invocation
+            .key(&self.key)
+            .arg(&self.entry)
+            .arg(&self.answer)
+            .arg(self.retention_secs);
+    }
 }
 
 /// `lua/release_key.lua`: 1 when released.

@@ -102,6 +102,8 @@ pub static CREATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!(
 pub static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
 pub static UNCREATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/uncreate.lua")));
+pub static COMPLETE_KEY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/complete_key.lua")));
 pub static RELEASE_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/release_key.lua")));
 pub static RENEW_KEY: LazyLock<Script> =

@@ -74,16 +74,23 @@ impl Lease {
         settle(tasks, "stored", move || {
             let (lease, answer) = (self.clone(), answer.clone());
             async move {
-                lease
+                let stored = lease
                     .store
                     .complete_idempotency_key(
                         lease.tenant,
                         &lease.scope,
                         &lease.fingerprint,
+                        &lease.token,
                         answer,
                         retention,
                     )
-                    .await
+                    .await?;
+                if !stored {
+                    tracing::warn!(
+                        "idempotency key lapsed and taken by another request; this answer is not stored"
+                    );
+                }
+                Ok(())
             }
         })
         .await;
