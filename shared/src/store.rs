@@ -23,6 +23,7 @@ mod connection;
 mod create;
 mod entities;
 mod idempotency;
+mod input;
 mod list;
 mod lua;
 mod pending;
@@ -49,6 +50,7 @@ pub use connection::Connection;
 pub use create::{CallbackTarget, NewOperation};
 pub use entities::EntityCreated;
 pub use idempotency::{RESERVATION_LEASE, Reservation, StoredAnswer};
+pub use input::InputItems;
 pub use list::OperationPage;
 pub use transitions::FailOutcome;
 

@@ -28,7 +28,7 @@ impl Kind for BulkImport {
         let mut judged: Vec<Result<usize, &'static str>> = Vec::with_capacity(batch.items.len());
         for (offset, raw) in batch.items.iter().enumerate() {
             let index = batch.start + offset as u64;
-            let fields: Fields<&RawValue> = serde_json::from_str(raw).unwrap_or_default();
+            let fields: Fields<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
             match entity::valid_name(&fields) {
                 Some(name) => {
                     let id = entity::imported_id(batch.operation, index);

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use async_nats::jetstream::context::PublishAckFuture;
+use serde_json::value::RawValue;
 use shared::ids::OperationId;
 use shared::runner::Failure;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +22,7 @@ pub struct Batch<'a> {
     /// Units of work in the whole operation.
     pub total: u64,
     /// Its stored input items, for kinds that have them.
-    pub items: &'a [String],
+    pub items: &'a [&'a RawValue],
     /// Cancelled when the operation is: stop waiting and return what is done.
     pub cancelled: &'a CancellationToken,
 }

@@ -12,7 +12,7 @@ use shared::delivery::Delivery;
 use shared::event::{Event, EventKind};
 use shared::operation::Operation;
 use shared::runner::{Failure, Outcome};
-use shared::store::{Checkpoint, CheckpointOutcome, Claim};
+use shared::store::{Checkpoint, CheckpointOutcome, Claim, InputItems};
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
@@ -110,13 +110,13 @@ struct Running<'a, K> {
 }
 
 impl<K: Kind> Running<'_, K> {
-    /// Works through the operation batch by batch from `record`'s checkpoint, `items`
-    /// being the first batch's input and `acks` the events sent so far, until it ends or
+    /// Works through the operation batch by batch from `record`'s checkpoint, `input`
+    /// being the first batch's items and `acks` the events sent so far, until it ends or
     /// this delivery loses it.
     async fn batches(
         self,
         mut record: Operation,
-        mut items: Vec<String>,
+        mut input: InputItems,
         mut acks: Vec<PublishAckFuture>,
     ) -> Result<Outcome, JobError> {
         let Self {
@@ -135,17 +135,6 @@ impl<K: Kind> Running<'_, K> {
                 await_acks(acks).await?;
                 return Ok(Outcome::HandBack);
             }
-            if cancelled.is_cancelled() {
-                items.clear();
-            } else if K::INPUT_BATCH > 0 && items.is_empty() {
-                return Err(JobError::Permanent(Failure {
-                    reason: "items-missing",
-                    detail: format!(
-                        "The operation's input items are missing from Valkey at {cursor} of {total}"
-                    ),
-                    deliveries: delivery.attempt,
-                }));
-            }
             let outcome = if cancelled.is_cancelled() {
                 BatchOutcome {
                     processed: 0,
@@ -153,6 +142,16 @@ impl<K: Kind> Running<'_, K> {
                     errors: Vec::new(),
                 }
             } else {
+                let items = input.items()?;
+                if K::INPUT_BATCH > 0 && items.is_empty() {
+                    return Err(JobError::Permanent(Failure {
+                        reason: "items-missing",
+                        detail: format!(
+                            "The operation's input items are missing from Valkey at {cursor} of {total}"
+                        ),
+                        deliveries: delivery.attempt,
+                    }));
+                }
                 let batch = Batch {
                     operation,
                     start: cursor,
@@ -179,7 +178,7 @@ impl<K: Kind> Running<'_, K> {
                     record: advanced,
                     items: next,
                 } => {
-                    items = next;
+                    input = next;
                     *advanced
                 }
                 CheckpointOutcome::Refused => return Ok(Outcome::Superseded),

@@ -4,6 +4,7 @@
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 
+use super::input::InputItems;
 use super::lua::{self, Call};
 use super::record;
 use super::{Store, StoreError};
@@ -37,7 +38,7 @@ pub enum CheckpointOutcome {
     /// While it runs, `items` are the next ones from the new checkpoint.
     Recorded {
         record: Box<Operation>,
-        items: Vec<String>,
+        items: InputItems,
     },
     /// Another delivery owns the operation, or it is no longer running.
     Refused,
@@ -51,10 +52,11 @@ struct RecordCheckpoint<'a> {
 }
 
 enum Recorded {
-    /// The [`record::CHECKPOINTED`] fields, and the errors (ended) or the next items.
+    /// The [`record::CHECKPOINTED`] fields, and the errors (ended: a list) or the next
+    /// items (one JSON array).
     Ok {
         fields: Vec<Option<String>>,
-        list: Vec<String>,
+        list: Value,
     },
     Refused,
 }
@@ -89,7 +91,7 @@ impl Call for RecordCheckpoint<'_> {
 
 impl FromRedisValue for Recorded {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, fields, list): (String, Value, Vec<String>) =
+        let (outcome, fields, list): (String, Value, Value) =
             FromRedisValue::from_redis_value(value)?;
         Ok(match outcome.as_str() {
             "ok" => Self::Ok {
@@ -126,9 +128,12 @@ impl Store {
             .and_then(OperationStatus::parse)
             .is_some_and(OperationStatus::is_terminal);
         let (errors, items) = if ended {
-            (list, Vec::new())
+            (Vec::from_redis_value(list)?, InputItems::default())
         } else {
-            (Vec::new(), list)
+            (
+                Vec::new(),
+                InputItems::joined(String::from_redis_value(list)?),
+            )
         };
         Ok(CheckpointOutcome::Recorded {
             record: Box::new(record::advance(record, &fields, &errors)?),

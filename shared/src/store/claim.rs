@@ -4,6 +4,7 @@
 
 use redis::{FromRedisValue, ParsingError, Script, ScriptInvocation, Value};
 
+use super::input::InputItems;
 use super::lua::{self, Call, Tagged};
 use super::record;
 use super::{Store, StoreError};
@@ -18,7 +19,7 @@ pub enum Claim {
     /// Running under this delivery; `items` are the next items from the checkpoint.
     Run {
         record: Box<Operation>,
-        items: Vec<String>,
+        items: InputItems,
     },
     /// It already ended; its record, to re-send the terminal event.
     Ended(Box<Operation>),
@@ -42,7 +43,7 @@ enum Started {
     /// The [`record::CLAIMED`] fields and the items from the checkpoint.
     Run {
         fields: Vec<Option<String>>,
-        items: Vec<String>,
+        items: InputItems,
     },
     Terminal(Tagged),
     Stale,
@@ -71,17 +72,17 @@ impl Call for Start {
 
 impl FromRedisValue for Started {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
-        let (outcome, record, list): (String, Value, Vec<String>) =
+        let (outcome, record, list): (String, Value, Value) =
             FromRedisValue::from_redis_value(value)?;
         Ok(match outcome.as_str() {
             "run" => Self::Run {
                 fields: record::unjoin(&String::from_redis_value(record)?),
-                items: list,
+                items: InputItems::joined(String::from_redis_value(list)?),
             },
             "terminal" => Self::Terminal(Tagged {
                 outcome,
                 fields: record::in_order(record::Hash::from_redis_value(record)?),
-                list,
+                list: Vec::from_redis_value(list)?,
             }),
             "stale" => Self::Stale,
             "duplicate" => Self::Duplicate,

@@ -11,8 +11,9 @@
 -- Returns {outcome, fields, list}: 'ok' with the fields a checkpoint changes (status, cur,
 -- succ, fail, updated, completed, rev, cancel: record.rs CHECKPOINTED, as this step leaves
 -- them: known here without reading them back; joined by commas, as record.rs unjoin reads
--- them) and the errors once it has ended, else the next items; 'stale' (another delivery
--- owns it), 'not_running', 'out_of_step' (these items were already recorded).
+-- them) and the errors once it has ended, else the next items as one JSON array; 'stale'
+-- (another delivery owns it), 'not_running', 'out_of_step' (these items were already
+-- recorded).
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
@@ -46,7 +47,7 @@ if not ending then
   if next > 0 then
     items = redis.call('LRANGE', KEYS[3], cur, cur + next - 1)
   end
-  return {'ok', checkpointed('running', '', revision), items}
+  return {'ok', checkpointed('running', '', revision), joined(items)}
 end
 local revision = end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
 return {'ok', checkpointed(ending, ARGV[6], revision), redis.call('LRANGE', KEYS[2], 0, -1)}

@@ -6,6 +6,11 @@ local function fields(op)
 end
 
 -- The record as the store reads it back: its fields and its per-item errors.
+-- A batch of input items (each a JSON object as stored) as one JSON array.
+local function joined(items)
+  return '[' .. table.concat(items, ',') .. ']'
+end
+
 local function record(op, errors)
   return {fields(op), redis.call('LRANGE', errors, 0, -1)}
 end

@@ -14,7 +14,7 @@
 --   'run'       now running under this delivery; the fields a claim reads back (status,
 --               cur, succ, fail, updated, completed, rev, cancel, started: record.rs
 --               CLAIMED, as this step leaves them; joined by commas, as record.rs unjoin
---               reads them) and the items from the checkpoint
+--               reads them) and the items from the checkpoint, as one JSON array
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt, F.current, F.succeeded,
   F.failed, F.cancel, F.started)
 local status = h[1]
@@ -47,4 +47,4 @@ if tonumber(ARGV[4]) > 0 then
 end
 -- A running operation has no completion time.
 return {'run', table.concat({'running', h[4], h[5], h[6], ARGV[3], '', revision, h[7], started}, ','),
-  items}
+  joined(items)}
