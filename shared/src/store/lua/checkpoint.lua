@@ -14,7 +14,8 @@
 -- them) and the errors once it has ended, else the next items as one JSON array; 'stale'
 -- (another delivery owns it), 'not_running', 'out_of_step' (these items were already
 -- recorded).
-local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel)
+local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.current, F.cancel, F.succeeded,
+  F.failed, F.revision)
 if h[1] ~= 'running' then
   return {'not_running', {}, {}}
 end
@@ -24,10 +25,12 @@ end
 if tonumber(h[3]) ~= tonumber(ARGV[2]) then
   return {'out_of_step', {}, {}}
 end
+-- The new counts are computed here and written with one HSET (a command costs about as
+-- much in a script as from a client).
 local cur = tonumber(ARGV[2]) + tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], F.current, cur, F.updated, ARGV[6])
-local succeeded = redis.call('HINCRBY', KEYS[1], F.succeeded, ARGV[4])
-local failed = redis.call('HINCRBY', KEYS[1], F.failed, ARGV[5])
+local succeeded = (tonumber(h[5]) or 0) + tonumber(ARGV[4])
+local failed = (tonumber(h[6]) or 0) + tonumber(ARGV[5])
+local counts = {F.current, cur, F.succeeded, succeeded, F.failed, failed}
 if #ARGV > 9 then
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 10))
 end
@@ -41,7 +44,8 @@ elseif h[4] == '1' then
   ending = 'cancelled'
 end
 if not ending then
-  local revision = redis.call('HINCRBY', KEYS[1], F.revision, 1)
+  local revision = (tonumber(h[7]) or 0) + 1
+  redis.call('HSET', KEYS[1], F.updated, ARGV[6], F.revision, revision, unpack(counts))
   local next = tonumber(ARGV[9])
   local items = {}
   if next > 0 then
@@ -49,5 +53,5 @@ if not ending then
   end
   return {'ok', checkpointed('running', '', revision), joined(items)}
 end
-local revision = end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8])
+local revision = end_operation(KEYS[1], KEYS[3], KEYS[2], ending, ARGV[6], ARGV[8], counts)
 return {'ok', checkpointed(ending, ARGV[6], revision), redis.call('LRANGE', KEYS[2], 0, -1)}

@@ -16,7 +16,7 @@
 --               CLAIMED, as this step leaves them; joined by commas, as record.rs unjoin
 --               reads them) and the items from the checkpoint, as one JSON array
 local h = redis.call('HMGET', KEYS[1], F.status, F.owner, F.attempt, F.current, F.succeeded,
-  F.failed, F.cancel, F.started)
+  F.failed, F.cancel, F.started, F.revision)
 local status = h[1]
 if not status then
   return {'missing', {}, {}}
@@ -35,11 +35,11 @@ if status == 'running' then
   end
 else
   started = ARGV[3]
-  redis.call('HSET', KEYS[1], F.started, started)
 end
+local revision = (tonumber(h[9]) or 0) + 1
 redis.call('HSET', KEYS[1], F.status, 'running', F.attempt, ARGV[2],
-  F.owner, ARGV[1] .. ':' .. ARGV[2], F.updated, ARGV[3])
-local revision = redis.call('HINCRBY', KEYS[1], F.revision, 1)
+  F.owner, ARGV[1] .. ':' .. ARGV[2], F.updated, ARGV[3], F.started, started,
+  F.revision, revision)
 local cur = tonumber(h[4])
 local items = {}
 if tonumber(ARGV[4]) > 0 then
