@@ -331,6 +331,15 @@ mod tests {
     }
 
     #[test]
+    fn every_field_is_found_at_its_place_in_the_table() {
+        for (at, (_, name)) in field::ALL.iter().enumerate() {
+            assert_eq!(field::position(name), Some(at), "{name}");
+        }
+        assert_eq!(field::position(field::STATUS), Some(At::STATUS as usize));
+        assert_eq!(field::position("no-such-field"), None);
+    }
+
+    #[test]
     fn joined_fields_come_apart_with_the_absent_ones_as_none() {
         assert_eq!(
             unjoin("running,10,,1771236300123"),
