@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use shared::clock;
-use shared::connect::DEADLINE;
 use shared::delivery::Delivery;
 use shared::ids::OperationId;
-use shared::names::Names;
-use shared::store::{Checkpoint, CheckpointOutcome, Claim, InputItems, Store};
+use shared::store::{Checkpoint, CheckpointOutcome, Claim, InputItems};
 
 use crate::support::app::{Options, named_items, spawn_app_with};
 use crate::support::processes::Process;
@@ -104,13 +102,7 @@ async fn a_checkpoint_of_a_delivery_that_lost_the_operation_is_refused() {
     };
     let app = spawn_app_with(servers::shared(), options).await;
     let id = OperationId(app.accepted(named_items("fence", 4)).await);
-    let store = Store::connect(
-        &app.settings.connection,
-        Names::new(app.prefix()),
-        DEADLINE,
-        Duration::from_secs(3_600),
-    )
-    .expect("store");
+    let store = app.store();
     let accepted = store.record(id).await.expect("read").expect("a record");
     let first = Delivery {
         stream_sequence: 1,

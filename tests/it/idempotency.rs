@@ -5,10 +5,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::connect::DEADLINE;
 use shared::ids::TenantId;
-use shared::names::Names;
-use shared::store::{Reservation, Store, StoredAnswer};
+use shared::store::{Reservation, StoredAnswer};
 
 use crate::support::app::named_items;
 use crate::support::spawn_app;
@@ -209,13 +207,7 @@ async fn a_kept_answer_expires_after_the_retention() {
 #[tokio::test]
 async fn a_request_whose_reservation_lapsed_does_not_overwrite_the_next_holder() {
     let app = spawn_app().await;
-    let store = Store::connect(
-        &app.settings.connection,
-        Names::new(app.prefix()),
-        DEADLINE,
-        Duration::from_secs(3_600),
-    )
-    .expect("store");
+    let store = app.store();
     let tenant = TenantId(app.tenant);
     let reserve = || store.reserve_idempotency_key(tenant, "scope-lapse", "fingerprint");
     let answer = |body: &str| StoredAnswer {

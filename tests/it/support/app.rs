@@ -382,6 +382,18 @@ impl TestApp {
         format!("{}:tenant:{{{}}}:{suffix}", self.prefix(), self.tenant)
     }
 
+    /// The store as the app's roles open it, for checks and steps made at the store itself
+    /// (operations kept an hour).
+    pub fn store(&self) -> shared::store::Store {
+        shared::store::Store::connect(
+            &self.settings.connection,
+            shared::names::Names::new(self.prefix()),
+            shared::connect::DEADLINE,
+            std::time::Duration::from_secs(3_600),
+        )
+        .expect("store")
+    }
+
     /// A new connection to the app's Valkey, or its Valkey Cluster (new each time, so a
     /// test that restarted Valkey reads the restarted one).
     pub async fn valkey(&self) -> shared::store::Connection {
