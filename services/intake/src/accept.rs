@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use shared::clock;
 use shared::connect::DEADLINE;
-use shared::contract::{OperationStatus, Problem, headers};
+use shared::contract::{OperationStatus, Problem};
 use shared::event::{Event, EventKind};
 use shared::ids::OperationId;
 use shared::job::{self, Job};
@@ -19,6 +19,7 @@ use shared::store::{CallbackTarget, FailOutcome, NewOperation};
 use utoipa::ToSchema;
 
 use crate::context::RequestContext;
+use crate::header_names;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -120,12 +121,12 @@ pub fn accepted_response(
         response_headers.insert(header::LOCATION, location);
     }
     if let Ok(monitor) = HeaderValue::from_str(&monitor) {
-        response_headers.insert(headers::OPERATION_LOCATION, monitor.clone());
-        response_headers.insert(headers::AZURE_ASYNC_OPERATION, monitor);
+        response_headers.insert(header_names::OPERATION_LOCATION, monitor.clone());
+        response_headers.insert(header_names::AZURE_ASYNC_OPERATION, monitor);
     }
     if location_polling {
         response_headers.insert(
-            headers::PREFERENCE_APPLIED,
+            header_names::PREFERENCE_APPLIED,
             HeaderValue::from_static(POLL_LOCATION),
         );
     }
@@ -139,7 +140,7 @@ const POLL_LOCATION: &str = "poll=location";
 /// Does a `Prefer` header of the request carry `poll=location`?
 fn prefers_location_polling(request_headers: &HeaderMap) -> bool {
     request_headers
-        .get_all(headers::PREFER)
+        .get_all(header_names::PREFER)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -216,7 +217,7 @@ mod tests {
     fn prefer(value: &str) -> HeaderMap {
         let mut map = HeaderMap::new();
         map.insert(
-            headers::PREFER,
+            header_names::PREFER,
             HeaderValue::from_str(value).expect("header"),
         );
         map

@@ -6,11 +6,11 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use shared::callback::{self, AddressPolicy, DEFAULT_EVENTS};
 use shared::connect::DEADLINE;
-use shared::contract::headers;
 use shared::store::CallbackTarget;
 use url::Url;
 
 use crate::context::text;
+use crate::header_names;
 use crate::problem::ApiError;
 
 /// The callback target the request names, if any, once it passes the policy.
@@ -18,7 +18,7 @@ pub async fn from_headers(
     request_headers: &HeaderMap,
     policy: &AddressPolicy,
 ) -> Result<Option<CallbackTarget>, ApiError> {
-    let events = match text(request_headers, headers::CALLBACK_EVENTS) {
+    let events = match text(request_headers, &header_names::CALLBACK_EVENTS) {
         None => DEFAULT_EVENTS.to_vec(),
         Some(list) => callback::parse_events(&list).map_err(|e| {
             ApiError::bad_request(
@@ -27,7 +27,7 @@ pub async fn from_headers(
             )
         })?,
     };
-    let Some(raw) = text(request_headers, headers::CALLBACK_URL) else {
+    let Some(raw) = text(request_headers, &header_names::CALLBACK_URL) else {
         return Ok(None);
     };
     let refused = |why: String| {

@@ -1,11 +1,12 @@
 //! The contract's request headers (§1), read once into a [`RequestContext`].
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use shared::contract::{Workflow, headers};
+use axum::http::{HeaderMap, HeaderName};
+use shared::contract::Workflow;
 use shared::ids::TenantId;
 
+use crate::header_names;
 use crate::problem::ApiError;
 
 /// The correlation id of a request, chosen by the outermost middleware.
@@ -28,7 +29,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let tenant = match text(&parts.headers, headers::TENANT_ID) {
+        let tenant = match text(&parts.headers, &header_names::TENANT_ID) {
             None => {
                 return Err(ApiError::bad_request(
                     "tenant-required",
@@ -46,15 +47,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             .unwrap_or_default();
         Ok(Self {
             tenant,
-            org: text(&parts.headers, headers::ORG_ID),
-            actor: text(&parts.headers, headers::ACTOR_ID),
+            org: text(&parts.headers, &header_names::ORG_ID),
+            actor: text(&parts.headers, &header_names::ACTOR_ID),
             correlation,
             workflow: Workflow {
-                id: text(&parts.headers, headers::WORKFLOW_ID),
-                step: text(&parts.headers, headers::WORKFLOW_STEP),
-                name: text(&parts.headers, headers::WORKFLOW_NAME),
+                id: text(&parts.headers, &header_names::WORKFLOW_ID),
+                step: text(&parts.headers, &header_names::WORKFLOW_STEP),
+                name: text(&parts.headers, &header_names::WORKFLOW_NAME),
             },
-            traceparent: text(&parts.headers, headers::TRACEPARENT).filter(|t| is_traceparent(t)),
+            traceparent: text(&parts.headers, &header_names::TRACEPARENT)
+                .filter(|t| is_traceparent(t)),
         })
     }
 }
@@ -73,7 +75,7 @@ impl<S: Send + Sync> FromRequestParts<S> for StreamTenant {
                 .find(|(name, _)| name == "tenantId")
                 .map(|(_, value)| value.into_owned())
         };
-        let value = text(&parts.headers, headers::TENANT_ID)
+        let value = text(&parts.headers, &header_names::TENANT_ID)
             .or_else(from_query)
             .ok_or_else(|| {
                 ApiError::bad_request(
@@ -106,7 +108,7 @@ fn is_traceparent(value: &str) -> bool {
 }
 
 /// A header's value, trimmed, when present, non-empty and visible ASCII.
-pub fn text(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

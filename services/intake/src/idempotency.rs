@@ -13,13 +13,13 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use shared::contract::headers;
 use shared::ids::TenantId;
 use shared::store::{Reservation, StoredAnswer};
 
 use self::lease::Lease;
 
 use crate::context::text;
+use crate::header_names;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -30,9 +30,9 @@ const KEPT_HEADERS: [HeaderName; 6] = [
     header::CONTENT_TYPE,
     header::LOCATION,
     header::RETRY_AFTER,
-    HeaderName::from_static(headers::OPERATION_LOCATION),
-    HeaderName::from_static(headers::AZURE_ASYNC_OPERATION),
-    HeaderName::from_static(headers::PREFERENCE_APPLIED),
+    header_names::OPERATION_LOCATION,
+    header_names::AZURE_ASYNC_OPERATION,
+    header_names::PREFERENCE_APPLIED,
 ];
 
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -44,7 +44,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(error) => return error.into_response(),
     };
     let Some(tenant) =
-        text(req.headers(), headers::TENANT_ID).and_then(|t| t.parse::<TenantId>().ok())
+        text(req.headers(), &header_names::TENANT_ID).and_then(|t| t.parse::<TenantId>().ok())
     else {
         return next.run(req).await;
     };

@@ -20,6 +20,7 @@ mod edge;
 mod event_stream;
 #[cfg(feature = "fail-points")]
 mod fail_point;
+mod header_names;
 mod idempotency;
 mod long_poll;
 mod middleware;

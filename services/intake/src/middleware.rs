@@ -8,7 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use shared::contract::{Problem, headers};
+use shared::contract::Problem;
 use uuid::Uuid;
 
 use shared::metrics::{RequestLabels, RouteLabels};
@@ -17,6 +17,7 @@ use tracing::Instrument as _;
 
 use crate::context::{CorrelationId, text};
 use crate::edge::PeerIdentity;
+use crate::header_names;
 use crate::problem::{self, ApiError, ErrorCause};
 use crate::state::AppState;
 
@@ -44,7 +45,7 @@ pub async fn tag_route(req: Request, next: Next) -> Response {
 /// error answer as a problem, counts the request and logs one line for it.
 pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let correlation = text(req.headers(), headers::CORRELATION_ID)
+    let correlation = text(req.headers(), &header_names::CORRELATION_ID)
         .filter(|c| c.len() <= 255)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     let method = req.method().clone();
@@ -63,7 +64,7 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     if let Ok(value) = HeaderValue::from_str(&correlation) {
         response
             .headers_mut()
-            .insert(headers::CORRELATION_ID, value);
+            .insert(header_names::CORRELATION_ID, value);
     }
     let elapsed = started.elapsed();
     let route = response
