@@ -215,6 +215,22 @@ async fn a_request_whose_reservation_lapsed_does_not_overwrite_the_next_holder()
         headers: Vec::new(),
         body: body.to_owned(),
     };
+    let complete = |token: String, body: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .complete_idempotency_key(
+                    tenant,
+                    "scope-lapse",
+                    "fingerprint",
+                    &token,
+                    answer(body),
+                    Duration::from_secs(60),
+                )
+                .await
+                .expect("complete")
+        }
+    };
     let Reservation::Reserved { token: first } = reserve().await.expect("reserve") else {
         panic!("a free key is reserved");
     };
@@ -234,39 +250,15 @@ async fn a_request_whose_reservation_lapsed_does_not_overwrite_the_next_holder()
         panic!("a lapsed key is free again");
     };
 
-    let late = store
-        .complete_idempotency_key(
-            tenant,
-            "scope-lapse",
-            "fingerprint",
-            &first,
-            answer("first"),
-            Duration::from_secs(60),
-        )
-        .await
-        .expect("complete");
-    assert!(!late, "the lapsed request must not store its answer");
+    assert!(
+        !complete(first, "first").await,
+        "the lapsed request must not store its answer"
+    );
     assert!(matches!(
         reserve().await.expect("reserve"),
         Reservation::InFlight { .. }
     ));
 
-    let complete = |token: String, body: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .complete_idempotency_key(
-                    tenant,
-                    "scope-lapse",
-                    "fingerprint",
-                    &token,
-                    answer(body),
-                    Duration::from_secs(60),
-                )
-                .await
-                .expect("complete")
-        }
-    };
     assert!(complete(second.clone(), "second").await);
     // A retry of the same completion (its first reply lost) finds its answer there.
     assert!(complete(second, "second").await);
